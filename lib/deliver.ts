@@ -1,0 +1,392 @@
+/**
+ * Delivery: a bounded pool that POSTs rows, retries transient failures with
+ * backoff, and reports one outcome per row.
+ *
+ * - At most `concurrency` requests are in flight; until the service has
+ *   answered once, only one (a probe), so a service that is not there costs
+ *   one connection attempt, not a burst.
+ * - A row waiting for its retry does not hold a request slot: the pool keeps
+ *   sending other rows meanwhile. Rows in progress (queued, in flight or
+ *   waiting) are bounded by `window`; the reader waits for room
+ *   (backpressure), so memory does not grow with the file.
+ * - When the service has given no HTTP answer at all for `giveUpMs`, the
+ *   delivery gives up: the rows in progress fail and no more are taken.
+ *
+ * Time and randomness are injected, so tests need no sleeping.
+ *
+ * @module
+ */
+
+import type { Random } from "./random.ts";
+import {
+  type Attempt,
+  type BackoffOptions,
+  classify,
+  describeAttempt,
+  retryDelay,
+} from "./retry.ts";
+
+/** One valid row on its way: where it came from and what to send. */
+export interface Job {
+  /** The physical line the row starts on. */
+  line: number;
+  /** The row's fields as read, for the rejects file. */
+  fields: string[];
+  /** The JSON body. */
+  body: string;
+}
+
+/** How one row's delivery ended. */
+export type DeliveryOutcome =
+  | { kind: "delivered"; job: Job; attempts: number; status: number }
+  | {
+    kind: "refused";
+    job: Job;
+    attempts: number;
+    status: number;
+    /** The service's own message (first line of its answer). */
+    message: string;
+  }
+  | { kind: "failed"; job: Job; attempts: number; reason: string }
+  | {
+    /** Stopped (interrupted, or gave up) before its outcome was known. */
+    kind: "unfinished";
+    job: Job;
+    attempts: number;
+  };
+
+/** Timers and the time, injectable. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+/** Options for {@link Delivery}. */
+export interface DeliveryOptions {
+  /** Sends one attempt for a job (`attempt` counts from 1). */
+  send: (job: Job, attempt: number) => Promise<Attempt>;
+  /** Called once per row with its outcome. */
+  onOutcome: (outcome: DeliveryOutcome) => void;
+  /** Called after each attempt, for logging; `delayMs` is set when a retry follows. */
+  onAttempt?: (
+    job: Job,
+    attempt: Attempt,
+    number: number,
+    delayMs?: number,
+  ) => void;
+  /** Requests in flight at most; 1 is sequential. @default 16 */
+  concurrency?: number;
+  /** Rows in progress at most. @default 1 when `concurrency` is 1, else `max(256, 32 × concurrency)` */
+  window?: number;
+  /** Retries after the first attempt. @default 10 */
+  maxRetries?: number;
+  /** Backoff spacing. @default {} (100 ms base, 10 s cap) */
+  backoff?: BackoffOptions;
+  /** Give up when the service has not answered at all for this long, in ms. @default 30000 */
+  giveUpMs?: number;
+  /** Jitter source. @default Math.random */
+  random?: Random;
+  /** Time and timers. @default systemClock */
+  clock?: Clock;
+}
+
+interface Task {
+  job: Job;
+  attempts: number;
+}
+
+/**
+ * The delivery pool. Feed it with {@link Delivery.submit} while
+ * {@link Delivery.hasRoom}, or after awaiting {@link Delivery.room}.
+ *
+ * @example
+ * ```ts
+ * import { Delivery, type DeliveryOutcome } from "./deliver.ts";
+ * const outcomes: DeliveryOutcome[] = [];
+ * const delivery = new Delivery({
+ *   send: () => Promise.resolve({ kind: "response", status: 201, body: "", retryAfter: null }),
+ *   onOutcome: (o) => outcomes.push(o),
+ * });
+ * delivery.submit({ line: 2, fields: [], body: "{}" });
+ * await delivery.idle();
+ * console.assert(outcomes[0].kind === "delivered");
+ * ```
+ */
+export class Delivery {
+  /** Requests sent, retries included. */
+  requests = 0;
+  /** Retries scheduled. */
+  retries = 0;
+  /** Why delivery gave up, if it did. */
+  gaveUp: string | null = null;
+
+  readonly #o: Required<Omit<DeliveryOptions, "onAttempt">> & {
+    onAttempt?: DeliveryOptions["onAttempt"];
+  };
+  #ready: Task[] = [];
+  #readyHead = 0;
+  #inFlight = new Set<Task>();
+  #waiting = new Map<Task, unknown>();
+  #inProgress = 0;
+  #answered = false;
+  #lastAnswer: number;
+  #stopped = false;
+  #roomWaiter: (() => void) | null = null;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: DeliveryOptions) {
+    const concurrency = options.concurrency ?? 16;
+    this.#o = {
+      concurrency,
+      window: options.window ??
+        (concurrency === 1 ? 1 : Math.max(256, 32 * concurrency)),
+      maxRetries: options.maxRetries ?? 10,
+      backoff: options.backoff ?? {},
+      giveUpMs: options.giveUpMs ?? 30_000,
+      random: options.random ?? Math.random,
+      clock: options.clock ?? systemClock,
+      send: options.send,
+      onOutcome: options.onOutcome,
+      onAttempt: options.onAttempt,
+    };
+    this.#lastAnswer = this.#o.clock.now();
+  }
+
+  /** Requests in flight now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Rows taken and not yet finished (queued, in flight, waiting to retry). */
+  get inProgress(): number {
+    return this.#inProgress;
+  }
+
+  /** Whether {@link Delivery.submit} may be called now. */
+  get hasRoom(): boolean {
+    return !this.#stopped && this.#inProgress < this.#o.window;
+  }
+
+  /** Whether it was stopped or gave up. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Resolves when there is room for another row, or delivery stopped. */
+  room(): Promise<void> {
+    if (this.hasRoom || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiter = resolve);
+  }
+
+  /** Resolves when no row is in progress. */
+  idle(): Promise<void> {
+    if (this.#inProgress === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Takes a row. Call only while {@link Delivery.hasRoom}. */
+  submit(job: Job): void {
+    if (!this.hasRoom) throw new Error("Delivery.submit called without room");
+    this.#inProgress++;
+    this.#ready.push({ job, attempts: 0 });
+    this.#pump();
+  }
+
+  /**
+   * Stops: rows queued or waiting to retry end `unfinished` now; requests in
+   * flight finish, and end `unfinished` unless they were answered for good.
+   */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const [task, timer] of this.#waiting) {
+      this.#o.clock.clearTimeout(timer);
+      this.#finish({
+        kind: "unfinished",
+        job: task.job,
+        attempts: task.attempts,
+      });
+    }
+    this.#waiting.clear();
+    for (let i = this.#readyHead; i < this.#ready.length; i++) {
+      const task = this.#ready[i];
+      this.#finish({
+        kind: "unfinished",
+        job: task.job,
+        attempts: task.attempts,
+      });
+    }
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#wakeRoom();
+  }
+
+  /** After a stop: gives up on requests still in flight (they end `unfinished`). */
+  abandon(): void {
+    this.stop();
+    for (const task of this.#inFlight) {
+      this.#finish({
+        kind: "unfinished",
+        job: task.job,
+        attempts: task.attempts,
+      });
+    }
+    this.#inFlight.clear();
+  }
+
+  #pump(): void {
+    const limit = this.#answered ? this.#o.concurrency : 1;
+    while (
+      !this.#stopped && this.#inFlight.size < limit &&
+      this.#readyHead < this.#ready.length
+    ) {
+      const task = this.#ready[this.#readyHead++];
+      if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+        this.#ready = this.#ready.slice(this.#readyHead);
+        this.#readyHead = 0;
+      }
+      this.#launch(task);
+    }
+  }
+
+  #launch(task: Task): void {
+    this.#inFlight.add(task);
+    task.attempts++;
+    this.requests++;
+    this.#o.send(task.job, task.attempts).then(
+      (attempt) => this.#settle(task, attempt),
+      (error) =>
+        this.#settle(task, {
+          kind: "network",
+          error: "other",
+          message: error instanceof Error ? error.message : String(error),
+        }),
+    );
+  }
+
+  #settle(task: Task, attempt: Attempt): void {
+    if (!this.#inFlight.delete(task)) return; // abandoned
+    const now = this.#o.clock.now();
+    if (attempt.kind === "response") {
+      this.#answered = true;
+      this.#lastAnswer = now;
+    }
+    const verdict = classify(attempt);
+    const { job, attempts } = task;
+    if (verdict === "delivered") {
+      this.#o.onAttempt?.(job, attempt, attempts);
+      this.#finish({
+        kind: "delivered",
+        job,
+        attempts,
+        status: (attempt as { status: number }).status,
+      });
+    } else if (verdict === "final") {
+      this.#o.onAttempt?.(job, attempt, attempts);
+      this.#finish({
+        kind: "refused",
+        job,
+        attempts,
+        status: (attempt as { status: number }).status,
+        message: describeAttempt(attempt),
+      });
+    } else if (this.#stopped) {
+      this.#o.onAttempt?.(job, attempt, attempts);
+      this.#finish({ kind: "unfinished", job, attempts });
+    } else if (attempts > this.#o.maxRetries) {
+      this.#o.onAttempt?.(job, attempt, attempts);
+      this.#finish({
+        kind: "failed",
+        job,
+        attempts,
+        reason: `gave up after ${attempts} attempts: ${
+          describeAttempt(attempt)
+        }`,
+      });
+    } else if (
+      attempt.kind === "network" && now - this.#lastAnswer >= this.#o.giveUpMs
+    ) {
+      this.#o.onAttempt?.(job, attempt, attempts);
+      this.#giveUp(task, attempt, now);
+    } else {
+      const delay = retryDelay(
+        attempt,
+        attempts - 1,
+        this.#o.backoff,
+        this.#o.random,
+        now,
+      );
+      this.#o.onAttempt?.(job, attempt, attempts, delay);
+      this.retries++;
+      const timer = this.#o.clock.setTimeout(() => {
+        this.#waiting.delete(task);
+        this.#ready.push(task);
+        this.#pump();
+      }, delay);
+      this.#waiting.set(task, timer);
+    }
+    this.#pump();
+  }
+
+  #giveUp(task: Task, attempt: Attempt, now: number): void {
+    const silent = Math.round((now - this.#lastAnswer) / 1000);
+    this.gaveUp = `no answer from the service for ${silent} s (last error: ${
+      describeAttempt(attempt)
+    })`;
+    const reason = `service unreachable: ${describeAttempt(attempt)}`;
+    this.#finish({
+      kind: "failed",
+      job: task.job,
+      attempts: task.attempts,
+      reason,
+    });
+    // Everything else in progress fails the same way; nothing more is taken.
+    const rest: Task[] = [
+      ...this.#waiting.keys(),
+      ...this.#ready.slice(this.#readyHead),
+    ];
+    for (const timer of this.#waiting.values()) {
+      this.#o.clock.clearTimeout(timer);
+    }
+    this.#waiting.clear();
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#stopped = true;
+    for (const t of rest) {
+      this.#finish({
+        kind: "failed",
+        job: t.job,
+        attempts: t.attempts,
+        reason,
+      });
+    }
+    this.#wakeRoom();
+  }
+
+  #finish(outcome: DeliveryOutcome): void {
+    this.#inProgress--;
+    this.#o.onOutcome(outcome);
+    this.#wakeRoom();
+    if (this.#inProgress === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  #wakeRoom(): void {
+    if (this.#roomWaiter && (this.hasRoom || this.#stopped)) {
+      const resolve = this.#roomWaiter;
+      this.#roomWaiter = null;
+      resolve();
+    }
+  }
+}

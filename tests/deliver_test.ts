@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { Delivery, type DeliveryOutcome, type Job } from "../lib/deliver.ts";
+import type { Attempt } from "../lib/retry.ts";
+import { FakeClock, settle } from "./_fake_clock.ts";
+
+const ok: Attempt = {
+  kind: "response",
+  status: 201,
+  body: "",
+  retryAfter: null,
+};
+const unavailable: Attempt = {
+  kind: "response",
+  status: 503,
+  body: "",
+  retryAfter: null,
+};
+const refused: Attempt = {
+  kind: "network",
+  error: "refused",
+  message: "Connection refused",
+};
+const job = (line: number): Job => ({
+  line,
+  fields: [String(line)],
+  body: `{"line":${line}}`,
+});
+
+/** A send whose answers the test gives by hand, one request at a time. */
+class ManualService {
+  pending: { job: Job; attempt: number; answer: (a: Attempt) => void }[] = [];
+  maxInFlight = 0;
+  send = (j: Job, attempt: number) =>
+    new Promise<Attempt>((answer) => {
+      this.pending.push({ job: j, attempt, answer });
+      this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
+    });
+  /** Answers the oldest pending request. */
+  async answer(a: Attempt): Promise<Job> {
+    const next = this.pending.shift();
+    assert.ok(next, "no request pending");
+    next.answer(a);
+    await settle();
+    return next.job;
+  }
+}
+
+function setup(
+  options: Partial<ConstructorParameters<typeof Delivery>[0]> = {},
+) {
+  const clock = new FakeClock();
+  const service = new ManualService();
+  const outcomes: DeliveryOutcome[] = [];
+  const delivery = new Delivery({
+    send: service.send,
+    onOutcome: (o) => outcomes.push(o),
+    clock,
+    random: () => 0.5,
+    ...options,
+  });
+  return { clock, service, outcomes, delivery };
+}
+
+Deno.test("one probe request until the service answers, then up to `concurrency` in flight", async () => {
+  const { service, delivery, outcomes } = setup({ concurrency: 4 });
+  for (let line = 1; line <= 10; line++) delivery.submit(job(line));
+  await settle();
+  assert.equal(service.pending.length, 1, "only the probe before any answer");
+  await service.answer(ok);
+  assert.equal(service.pending.length, 4);
+  while (service.pending.length > 0) await service.answer(ok);
+  await delivery.idle();
+  assert.equal(service.maxInFlight, 4);
+  assert.equal(outcomes.length, 10);
+  assert.ok(outcomes.every((o) => o.kind === "delivered"));
+  assert.equal(delivery.requests, 10);
+});
+
+Deno.test("backpressure: no room past the window; room() resolves when a row finishes", async () => {
+  const { service, delivery } = setup({ concurrency: 2, window: 3 });
+  delivery.submit(job(1));
+  await service.answer(ok);
+  for (let line = 2; line <= 4; line++) {
+    assert.ok(delivery.hasRoom);
+    delivery.submit(job(line));
+  }
+  assert.equal(delivery.hasRoom, false);
+  assert.throws(() => delivery.submit(job(5)));
+  let roomy = false;
+  const room = delivery.room().then(() => roomy = true);
+  await settle();
+  assert.equal(roomy, false, "room() waits while the window is full");
+  await service.answer(ok);
+  await room;
+  assert.equal(roomy, true);
+  assert.equal(delivery.inProgress, 2);
+});
+
+Deno.test("transient failures are retried with full-jitter backoff from the injected clock", async () => {
+  const { service, delivery, outcomes, clock } = setup({
+    concurrency: 1,
+    backoff: { baseMs: 100, capMs: 10_000 },
+  });
+  delivery.submit(job(7));
+  await service.answer(unavailable);
+  assert.deepEqual(clock.pending(), [50], "first retry: 0.5 × 100 ms");
+  await clock.advance(49);
+  assert.equal(service.pending.length, 0, "not before its time");
+  await clock.advance(1);
+  assert.equal(service.pending.length, 1);
+  await service.answer(unavailable);
+  assert.deepEqual(clock.pending(), [100], "second retry: 0.5 × 200 ms");
+  await clock.advance(100);
+  await service.answer(ok);
+  await delivery.idle();
+  assert.deepEqual(outcomes.map((o) => [o.kind, o.attempts]), [[
+    "delivered",
+    3,
+  ]]);
+  assert.equal(delivery.retries, 2);
+  assert.equal(delivery.requests, 3);
+});
+
+Deno.test("Retry-After is honoured", async () => {
+  const { service, delivery, clock } = setup();
+  delivery.submit(job(1));
+  await service.answer({
+    kind: "response",
+    status: 429,
+    body: "",
+    retryAfter: "3",
+  });
+  assert.deepEqual(clock.pending(), [3000]);
+});
+
+Deno.test("a final 4xx is not retried and keeps the service's message", async () => {
+  const { service, delivery, outcomes } = setup();
+  delivery.submit(job(3));
+  await service.answer({
+    kind: "response",
+    status: 400,
+    body: "title is required\n",
+    retryAfter: null,
+  });
+  await delivery.idle();
+  assert.equal(delivery.requests, 1);
+  assert.deepEqual(outcomes, [{
+    kind: "refused",
+    job: job(3),
+    attempts: 1,
+    status: 400,
+    message: "HTTP 400: title is required",
+  }]);
+});
+
+Deno.test("after maxRetries the row fails with the last error", async () => {
+  const { service, delivery, outcomes, clock } = setup({ maxRetries: 2 });
+  delivery.submit(job(9));
+  for (let i = 0; i < 3; i++) {
+    await service.answer(unavailable);
+    await clock.advance(10_000);
+  }
+  await delivery.idle();
+  assert.equal(outcomes.length, 1);
+  const outcome = outcomes[0];
+  assert.equal(outcome.kind, "failed");
+  assert.equal(outcome.attempts, 3);
+  assert.match(
+    (outcome as { reason: string }).reason,
+    /gave up after 3 attempts: HTTP 503/,
+  );
+});
+
+Deno.test("a row waiting for its retry does not hold a request slot", async () => {
+  const { service, delivery, clock } = setup({ concurrency: 1, window: 2 });
+  delivery.submit(job(1));
+  delivery.submit(job(2));
+  const first = await service.answer(unavailable);
+  assert.equal(first.line, 1);
+  assert.equal(service.pending.length, 1, "row 2 is sent while row 1 waits");
+  assert.equal(service.pending[0].job.line, 2);
+  await service.answer(ok);
+  await clock.advance(1000);
+  assert.equal(service.pending[0].job.line, 1, "row 1 retried");
+});
+
+Deno.test("gives up when the service has not answered for giveUpMs", async () => {
+  const { service, delivery, outcomes, clock } = setup({
+    giveUpMs: 1000,
+    maxRetries: 100,
+  });
+  delivery.submit(job(1));
+  delivery.submit(job(2));
+  for (let i = 0; i < 100 && delivery.gaveUp === null; i++) {
+    await service.answer(refused);
+    await clock.advance(500);
+  }
+  assert.match(delivery.gaveUp ?? "", /no answer from the service/);
+  assert.equal(delivery.stopped, true);
+  assert.equal(delivery.hasRoom, false);
+  await delivery.idle();
+  assert.deepEqual(outcomes.map((o) => o.kind), ["failed", "failed"]);
+  assert.match(
+    (outcomes[0] as { reason: string }).reason,
+    /service unreachable: connection refused/,
+  );
+  assert.ok(clock.time >= 1000);
+});
+
+Deno.test("stop: waiting rows end unfinished at once; in-flight ones end by their answer", async () => {
+  const { service, delivery, outcomes, clock } = setup({ concurrency: 3 });
+  delivery.submit(job(1));
+  await service.answer(ok);
+  for (let line = 2; line <= 5; line++) delivery.submit(job(line));
+  await settle();
+  await service.answer(unavailable); // row 2 waits for a retry
+  assert.equal(service.pending.length, 3); // rows 3, 4, 5
+  delivery.stop();
+  assert.deepEqual(outcomes.slice(1).map((o) => [o.kind, o.job.line]), [[
+    "unfinished",
+    2,
+  ]]);
+  assert.deepEqual(clock.pending(), [], "its retry timer is cleared");
+  await service.answer(ok);
+  await service.answer(unavailable);
+  assert.equal(delivery.inProgress, 1);
+  delivery.abandon();
+  await delivery.idle();
+  assert.deepEqual(
+    outcomes.slice(2).map((o) => [o.kind, o.job.line]),
+    [["delivered", 3], ["unfinished", 4], ["unfinished", 5]],
+  );
+  await service.answer(ok); // a late answer for an abandoned row changes nothing
+  assert.equal(outcomes.length, 5);
+});
