@@ -55,10 +55,11 @@ const MAGIC = "# parse-and-post journal v1 ";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LineSet } from "./journal.ts";
  * const s = new LineSet();
  * s.add(1_000_000);
- * console.assert(s.has(1_000_000) && !s.has(999_999) && s.size === 1);
+ * assert.ok(s.has(1_000_000) && !s.has(999_999) && s.size === 1);
  * ```
  */
 export class LineSet {
@@ -95,10 +96,11 @@ export class LineSet {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJournal } from "./journal.ts";
  * const text = '# parse-and-post journal v1 {"input":"/a.csv","size":1,"mtimeMs":0,"url":"http://x/m"}\n2\n5\n';
  * const parsed = parseJournal(text);
- * console.assert(parsed !== null && parsed.lines.has(5) && parsed.lines.size === 2);
+ * assert.ok(parsed !== null && parsed.lines.has(5) && parsed.lines.size === 2);
  * ```
  */
 export function parseJournal(
@@ -114,10 +116,24 @@ export function parseJournal(
   }
   const lines = new LineSet();
   if (end >= 0) {
-    // Only complete lines count: the last one may be torn.
-    const body = text.slice(end + 1, text.lastIndexOf("\n") + 1);
-    for (const entry of body.split("\n")) {
-      if (/^\d+$/.test(entry)) lines.add(Number(entry));
+    // One pass over the characters, no string per line; only complete lines
+    // count (the last one may be torn by a crash).
+    let value = 0;
+    let digits = 0;
+    let clean = true;
+    for (let i = end + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        if (digits > 0 && clean) lines.add(value);
+        value = 0;
+        digits = 0;
+        clean = true;
+      } else if (c >= 48 && c <= 57) {
+        value = value * 10 + (c - 48);
+        digits++;
+      } else {
+        clean = false;
+      }
     }
   }
   return { identity, lines };
@@ -140,6 +156,7 @@ export interface JournalOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openJournal } from "./journal.ts";
  * const path = await Deno.makeTempFile();
  * const id = { input: "/data/a.csv", size: 10, mtimeMs: 1, url: "http://x/m" };
@@ -147,7 +164,7 @@ export interface JournalOptions {
  * first.record(7);
  * await first.close();
  * const second = await openJournal(path, id);
- * console.assert(second.start.kind === "resumed" && second.has(7));
+ * assert.ok(second.start.kind === "resumed" && second.has(7));
  * await second.close();
  * ```
  */
