@@ -109,6 +109,7 @@ interface Task {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Delivery, type DeliveryOutcome } from "./deliver.ts";
  * const outcomes: DeliveryOutcome[] = [];
  * const delivery = new Delivery({
@@ -117,7 +118,7 @@ interface Task {
  * });
  * delivery.submit({ line: 2, fields: [], body: "{}" });
  * await delivery.idle();
- * console.assert(outcomes[0].kind === "delivered");
+ * assert.ok(outcomes[0].kind === "delivered");
  * ```
  */
 export class Delivery {

@@ -7,7 +7,13 @@
  */
 
 /** The levels, from most to least verbose (the exercise's names). */
-export const LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+export const LEVELS = [
+  "DEBUG",
+  "INFO",
+  "WARNING",
+  "ERROR",
+  "CRITICAL",
+] as const;
 
 /** One of {@link LEVELS}. */
 export type LogLevel = typeof LEVELS[number];
@@ -56,12 +62,13 @@ function writeStderr(line: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
  * const lines: string[] = [];
  * const log = createLogger({ level: "WARNING", write: (l) => lines.push(l) });
  * log.info("hidden");
  * log.warn("shown");
- * console.assert(lines.length === 1 && lines[0].includes("WARNING shown"));
+ * assert.ok(lines.length === 1 && lines[0].includes("WARNING shown"));
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {

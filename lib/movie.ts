@@ -12,8 +12,9 @@ import { z } from "./_deps.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { COLUMNS } from "./movie.ts";
- * console.assert(COLUMNS[0] === "year" && COLUMNS.length === 10);
+ * assert.ok(COLUMNS[0] === "year" && COLUMNS.length === 10);
  * ```
  */
 export const COLUMNS = [
@@ -96,9 +97,10 @@ function toAwards(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { movieSchema } from "./movie.ts";
  * const schema = movieSchema(2026);
- * console.assert(!schema.safeParse({ year: 1700 }).success);
+ * assert.ok(!schema.safeParse({ year: 1700 }).success);
  * ```
  */
 export function movieSchema(currentYear: number) {
@@ -134,8 +136,9 @@ export type ColumnIndex = Readonly<Record<Column, number>>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_INDEX } from "./movie.ts";
- * console.assert(DEFAULT_INDEX.image === 9);
+ * assert.ok(DEFAULT_INDEX.image === 9);
  * ```
  */
 export const DEFAULT_INDEX: ColumnIndex = Object.freeze(
@@ -149,9 +152,10 @@ export const DEFAULT_INDEX: ColumnIndex = Object.freeze(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_INDEX, normalise } from "./movie.ts";
  * const m = normalise(["1997.0", "", " Titanic ", "", "", "", "", "80", "YES", ""], DEFAULT_INDEX);
- * console.assert(m.year === 1997 && m.length === null && m.title === "Titanic" && m.awards === "Yes");
+ * assert.ok(m.year === 1997 && m.length === null && m.title === "Titanic" && m.awards === "Yes");
  * ```
  */
 export function normalise(fields: readonly string[], index: ColumnIndex) {
@@ -179,8 +183,9 @@ export function normalise(fields: readonly string[], index: ColumnIndex) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeRule } from "./movie.ts";
- * console.assert(describeRule("awards", "awards", "maybe", 2026).includes('"maybe"'));
+ * assert.ok(describeRule("awards", "awards", "maybe", 2026).includes('"maybe"'));
  * ```
  */
 export function describeRule(
@@ -228,11 +233,12 @@ export type MovieValidator = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_INDEX, movieValidator } from "./movie.ts";
  * const validate = movieValidator(2026);
  * const row = ["2010", "109", "Apprentice", "Fantasy", "", "", "", "40", "No", "a.png"];
  * const result = validate(row, DEFAULT_INDEX);
- * console.assert(result.ok && result.body.startsWith('{"year":2010'));
+ * assert.ok(result.ok && result.body.startsWith('{"year":2010'));
  * ```
  */
 export function movieValidator(currentYear: number): MovieValidator {

@@ -41,9 +41,10 @@ function flag(kind: "read" | "write" | "net", target: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { missingPermissions } from "./permissions.ts";
  * const missing = missingPermissions({ read: [], write: [], net: [] });
- * console.assert(missing.length === 0);
+ * assert.ok(missing.length === 0);
  * ```
  */
 export function missingPermissions(needs: Needs): string[] {
@@ -75,8 +76,9 @@ export function missingPermissions(needs: Needs): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { permissionMessage } from "./permissions.ts";
- * console.assert(permissionMessage(new Error("x")) === null);
+ * assert.ok(permissionMessage(new Error("x")) === null);
  * ```
  */
 export function permissionMessage(error: unknown): string | null {

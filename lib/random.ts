@@ -14,9 +14,10 @@ export type Random = () => number;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { seededRandom } from "./random.ts";
  * const a = seededRandom(42), b = seededRandom(42);
- * console.assert(a() === b());
+ * assert.ok(a() === b());
  * ```
  */
 export function seededRandom(seed: number): Random {
@@ -35,9 +36,10 @@ export function seededRandom(seed: number): Random {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randomSource } from "./random.ts";
  * const r = randomSource(undefined);
- * console.assert(r() < 1);
+ * assert.ok(r() < 1);
  * ```
  */
 export function randomSource(seed: number | undefined): Random {

@@ -36,11 +36,15 @@ export interface RejectsWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { csvRecord } from "./rejects.ts";
- * console.assert(csvRecord(["a", "b;c"], ";") === 'a;"b;c"');
+ * assert.ok(csvRecord(["a", "b;c"], ";") === 'a;"b;c"');
  * ```
  */
-export function csvRecord(fields: readonly string[], delimiter: string): string {
+export function csvRecord(
+  fields: readonly string[],
+  delimiter: string,
+): string {
   return Papa.unparse([fields as string[]], { delimiter, newline: "\n" });
 }
 
@@ -49,12 +53,13 @@ export function csvRecord(fields: readonly string[], delimiter: string): string 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openRejects } from "./rejects.ts";
  * const path = await Deno.makeTempFile();
  * const rejects = await openRejects(path, { columns: ["year", "title"] });
  * rejects.add(3, "title is empty", ["1999", ""]);
  * await rejects.close();
- * console.assert((await Deno.readTextFile(path)).startsWith("line;reason;year;title\n3;"));
+ * assert.ok((await Deno.readTextFile(path)).startsWith("line;reason;year;title\n3;"));
  * ```
  */
 export async function openRejects(

@@ -46,8 +46,9 @@ export interface Tally {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyTally } from "./report.ts";
- * console.assert(emptyTally().delivered === 0);
+ * assert.ok(emptyTally().delivered === 0);
  * ```
  */
 export function emptyTally(): Tally {
@@ -87,8 +88,9 @@ const RULE_LABELS: Record<Rule, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reasonKey } from "./report.ts";
- * console.assert(reasonKey({ field: "year", rule: "range", message: "" }) === "year is out of range");
+ * assert.ok(reasonKey({ field: "year", rule: "range", message: "" }) === "year is out of range");
  * ```
  */
 export function reasonKey(rejection: Rejection): string {
@@ -127,8 +129,9 @@ export interface Report {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyTally, rowsPerSecond } from "./report.ts";
- * console.assert(rowsPerSecond({ ...emptyTally(), rowsRead: 500 }, 250) === 2000);
+ * assert.ok(rowsPerSecond({ ...emptyTally(), rowsRead: 500 }, 250) === 2000);
  * ```
  */
 export function rowsPerSecond(tally: Tally, elapsedMs: number): number {
@@ -148,13 +151,14 @@ const END_TEXT: Record<RunEnd, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyTally, summaryText } from "./report.ts";
  * const report = {
  *   tool: "parse-and-post", input: "a.csv", url: "http://x/m", dryRun: false, end: "complete" as const,
  *   exitCode: 0, startedAt: "", finishedAt: "", elapsedMs: 1000, rowsPerSecond: 0,
  *   counts: emptyTally(), reasons: {}, rejectsFile: "rejects.csv", reportFile: "report.json", journal: null,
  * };
- * console.assert(summaryText(report).includes("delivered"));
+ * assert.ok(summaryText(report).includes("delivered"));
  * ```
  */
 export function summaryText(report: Report): string {

@@ -49,9 +49,10 @@ export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { classify } from "./retry.ts";
- * console.assert(classify({ kind: "response", status: 503, body: "", retryAfter: null }) === "retry");
- * console.assert(classify({ kind: "response", status: 400, body: "x", retryAfter: null }) === "final");
+ * assert.ok(classify({ kind: "response", status: 503, body: "", retryAfter: null }) === "retry");
+ * assert.ok(classify({ kind: "response", status: 400, body: "x", retryAfter: null }) === "final");
  * ```
  */
 export function classify(attempt: Attempt): Verdict {
@@ -76,8 +77,9 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffDelay } from "./retry.ts";
- * console.assert(backoffDelay(3, { baseMs: 100, capMs: 10_000 }, () => 0.5) === 400);
+ * assert.ok(backoffDelay(3, { baseMs: 100, capMs: 10_000 }, () => 0.5) === 400);
  * ```
  */
 export function backoffDelay(
@@ -96,9 +98,10 @@ export function backoffDelay(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./retry.ts";
- * console.assert(parseRetryAfter("2", 0) === 2000);
- * console.assert(parseRetryAfter("soon", 0) === null);
+ * assert.ok(parseRetryAfter("2", 0) === 2000);
+ * assert.ok(parseRetryAfter("soon", 0) === null);
  * ```
  */
 export function parseRetryAfter(
@@ -119,9 +122,10 @@ export function parseRetryAfter(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { retryDelay } from "./retry.ts";
  * const attempt = { kind: "response", status: 429, body: "", retryAfter: "3" } as const;
- * console.assert(retryDelay(attempt, 0, {}, () => 0.5, 0) === 3000);
+ * assert.ok(retryDelay(attempt, 0, {}, () => 0.5, 0) === 3000);
  * ```
  */
 export function retryDelay(
@@ -134,7 +138,9 @@ export function retryDelay(
   const after = attempt.kind === "response"
     ? parseRetryAfter(attempt.retryAfter, now)
     : null;
-  if (after !== null) return Math.min(after, options.maxRetryAfterMs ?? 120_000);
+  if (after !== null) {
+    return Math.min(after, options.maxRetryAfterMs ?? 120_000);
+  }
   return backoffDelay(retry, options, random);
 }
 
@@ -144,8 +150,9 @@ export function retryDelay(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeAttempt } from "./retry.ts";
- * console.assert(describeAttempt({ kind: "network", error: "refused", message: "" }) === "connection refused");
+ * assert.ok(describeAttempt({ kind: "network", error: "refused", message: "" }) === "connection refused");
  * ```
  */
 export function describeAttempt(attempt: Attempt): string {
