@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-read=. --allow-write=. --allow-net=localhost:9009 --allow-env
+#!/usr/bin/env -S deno run --allow-read=. --allow-write=. --allow-net=localhost:9009,127.0.0.1:9009 --allow-env --v8-flags=--max-semi-space-size=4,--max-old-space-size=256
 /**
  * parse-and-post: imports a movie CSV into a web service, one JSON object
  * per POST, and accounts for every row.

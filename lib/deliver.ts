@@ -17,6 +17,7 @@
  * @module
  */
 
+import { Histogram } from "./histogram.ts";
 import type { Random } from "./random.ts";
 import {
   type Attempt,
@@ -128,6 +129,8 @@ export class Delivery {
   retries = 0;
   /** Why delivery gave up, if it did. */
   gaveUp: string | null = null;
+  /** Time from sending a request to its answer (or failure), in ms. */
+  readonly latency: Histogram = new Histogram();
 
   readonly #o: Required<Omit<DeliveryOptions, "onAttempt">> & {
     onAttempt?: DeliveryOptions["onAttempt"];
@@ -262,8 +265,12 @@ export class Delivery {
     this.#inFlight.add(task);
     task.attempts++;
     this.requests++;
+    const sent = performance.now();
     this.#o.send(task.job, task.attempts).then(
-      (attempt) => this.#settle(task, attempt),
+      (attempt) => {
+        this.latency.add(performance.now() - sent);
+        this.#settle(task, attempt);
+      },
       (error) =>
         this.#settle(task, {
           kind: "network",

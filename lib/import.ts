@@ -12,6 +12,7 @@ import {
   type DeliveryOutcome,
   systemClock,
 } from "./deliver.ts";
+import type { Histogram } from "./histogram.ts";
 import { type Journal, JournalMismatchError, openJournal } from "./journal.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -113,8 +114,8 @@ export interface ImportResult {
  */
 export type ExitCode = ImportResult["exitCode"];
 
-/** A problem found before anything was read or sent (exit code 2). */
-export class SetupError extends Error {}
+/** Milliseconds to two decimals, for the report. */
+const round = (ms: number) => Math.round(ms * 100) / 100;
 
 const encoder = new TextEncoder();
 
@@ -197,6 +198,7 @@ export async function runImport(
   const journalPath = dryRun ? null : options.journalPath ?? "import.journal";
   const currentYear = deps.currentYear ?? new Date(started).getUTCFullYear();
   const stopOnErrors = options.stopOnErrors ?? 0;
+  let latency: Histogram | null = null;
 
   const finish = async (
     end: RunEnd,
@@ -216,6 +218,11 @@ export async function runImport(
       elapsedMs,
       rowsPerSecond: rowsPerSecond(tally, elapsedMs),
       counts,
+      latencyMs: {
+        p50: round(latency?.quantile(0.5) ?? 0),
+        p99: round(latency?.quantile(0.99) ?? 0),
+        max: round(latency?.max ?? 0),
+      },
       reasons,
       rejectsFile: rejectsPath,
       reportFile: reportPath,
@@ -381,6 +388,7 @@ export async function runImport(
     random: deps.random,
     clock,
   });
+  latency = delivery.latency;
   const stop = (why: RunEnd) => {
     if (end !== "complete") return;
     end = why;

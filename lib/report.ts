@@ -118,6 +118,8 @@ export interface Report {
   elapsedMs: number;
   rowsPerSecond: number;
   counts: Omit<Tally, "reasons">;
+  /** Request latency, ms: median, 99th percentile and worst (0 when nothing was sent). */
+  latencyMs: { p50: number; p99: number; max: number };
   reasons: Record<string, number>;
   rejectsFile: string;
   reportFile: string;
@@ -156,7 +158,7 @@ const END_TEXT: Record<RunEnd, string> = {
  * const report = {
  *   tool: "parse-and-post", input: "a.csv", url: "http://x/m", dryRun: false, end: "complete" as const,
  *   exitCode: 0, startedAt: "", finishedAt: "", elapsedMs: 1000, rowsPerSecond: 0,
- *   counts: emptyTally(), reasons: {}, rejectsFile: "rejects.csv", reportFile: "report.json", journal: null,
+ *   counts: emptyTally(), latencyMs: { p50: 0, p99: 0, max: 0 }, reasons: {}, rejectsFile: "rejects.csv", reportFile: "report.json", journal: null,
  * };
  * assert.ok(summaryText(report).includes("delivered"));
  * ```
@@ -195,8 +197,13 @@ export function summaryText(report: Report): string {
     );
   }
   if (!report.dryRun) {
+    const l = report.latencyMs;
     lines.push(
-      `  requests              ${n(c.requests)}  (${c.retries} retries)`,
+      `  requests              ${
+        n(c.requests)
+      }  (${c.retries} retries; latency p50 ${l.p50.toFixed(1)} ms, p99 ${
+        l.p99.toFixed(1)
+      } ms)`,
     );
   }
   lines.push(
