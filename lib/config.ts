@@ -48,9 +48,9 @@ export interface Config {
   concurrency: number;
   /** Per-request timeout in milliseconds. @default {10000} */
   timeoutMs: number;
-  /** Retries per row after the first attempt (0..100). @default {10} */
+  /** Retries per row after the first attempt (0..100). @default {15} */
   maxRetries: number;
-  /** Base of the exponential backoff, in milliseconds. @default {100} */
+  /** Base of the exponential backoff, in milliseconds. @default {10} */
   retryBaseMs: number;
   /** Longest single backoff wait, in milliseconds. @default {10000} */
   retryCapMs: number;
@@ -507,7 +507,7 @@ async function load(args: string[], deps: ConfigDeps): Promise<ConfigResult> {
  * assert.equal(result.config.concurrency, 4); // environment over .env
  * assert.equal(result.config.logLevel, "DEBUG"); // from .env
  * assert.equal(result.config.timeoutMs, 2000); // flag
- * assert.equal(result.config.maxRetries, 10); // default
+ * assert.equal(result.config.maxRetries, 15); // default
  *
  * const bad = await loadConfig(["--concurrency", "0"], noFiles);
  * assert.ok(bad.kind === "error" && bad.message.startsWith("--concurrency=0"));
@@ -534,7 +534,7 @@ export async function loadConfig(
  * import { defaultConfig } from "./config.ts";
  * const config = { ...defaultConfig(), concurrency: 1 };
  * assert.equal(config.urlOut, "http://localhost:9009/movies");
- * assert.ok(config.retryBaseMs === 100 && config.envFile === null);
+ * assert.ok(config.retryBaseMs === 10 && config.envFile === null);
  * ```
  */
 export function defaultConfig(): Config {

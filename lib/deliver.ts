@@ -9,6 +9,9 @@
  *   sending other rows meanwhile. Rows in progress (queued, in flight or
  *   waiting) are bounded by `window`; the reader waits for room
  *   (backpressure), so memory does not grow with the file.
+ * - When most recent attempts failed transiently (more than half of the last
+ *   64), the service is struggling: one request at a time until that
+ *   changes, instead of `concurrency` rows retrying at once.
  * - When the service has given no HTTP answer at all for `giveUpMs`, the
  *   delivery gives up: the rows in progress fail and no more are taken.
  *
@@ -87,9 +90,9 @@ export interface DeliveryOptions {
   concurrency?: number;
   /** Rows in progress at most. @default 1 when `concurrency` is 1, else `max(256, 32 × concurrency)` */
   window?: number;
-  /** Retries after the first attempt. @default 10 */
+  /** Retries after the first attempt. @default 15 */
   maxRetries?: number;
-  /** Backoff spacing. @default {} (100 ms base, 10 s cap) */
+  /** Backoff spacing. @default {} (10 ms base, 10 s cap) */
   backoff?: BackoffOptions;
   /** Give up when the service has not answered at all for this long, in ms. @default 30000 */
   giveUpMs?: number;
@@ -98,6 +101,9 @@ export interface DeliveryOptions {
   /** Time and timers. @default systemClock */
   clock?: Clock;
 }
+
+/** How many recent attempts {@link Delivery.struggling} looks at. */
+const RECENT = 64;
 
 interface Task {
   job: Job;
@@ -141,6 +147,10 @@ export class Delivery {
   #waiting = new Map<Task, unknown>();
   #inProgress = 0;
   #answered = false;
+  /** The last attempts' verdicts, 1 = transient failure (a ring). */
+  #recent = new Uint8Array(RECENT);
+  #recentCount = 0;
+  #recentFailures = 0;
   #lastAnswer: number;
   #stopped = false;
   #roomWaiter: (() => void) | null = null;
@@ -152,7 +162,7 @@ export class Delivery {
       concurrency,
       window: options.window ??
         (concurrency === 1 ? 1 : Math.max(256, 32 * concurrency)),
-      maxRetries: options.maxRetries ?? 10,
+      maxRetries: options.maxRetries ?? 15,
       backoff: options.backoff ?? {},
       giveUpMs: options.giveUpMs ?? 30_000,
       random: options.random ?? Math.random,
@@ -247,7 +257,7 @@ export class Delivery {
   }
 
   #pump(): void {
-    const limit = this.#answered ? this.#o.concurrency : 1;
+    const limit = this.#answered && !this.struggling ? this.#o.concurrency : 1;
     while (
       !this.#stopped && this.#inFlight.size < limit &&
       this.#readyHead < this.#ready.length
@@ -288,6 +298,7 @@ export class Delivery {
       this.#lastAnswer = now;
     }
     const verdict = classify(attempt);
+    this.#remember(verdict === "retry");
     const { job, attempts } = task;
     if (verdict === "delivered") {
       this.#o.onAttempt?.(job, attempt, attempts);
@@ -342,6 +353,23 @@ export class Delivery {
       this.#waiting.set(task, timer);
     }
     this.#pump();
+  }
+
+  /**
+   * Whether more than half of the recent attempts (at least 16 seen) failed
+   * transiently: then only one request is in flight.
+   */
+  get struggling(): boolean {
+    return this.#recentCount >= 16 &&
+      this.#recentFailures * 2 > Math.min(this.#recentCount, RECENT);
+  }
+
+  #remember(failed: boolean): void {
+    const i = this.#recentCount % RECENT;
+    if (this.#recentCount >= RECENT) this.#recentFailures -= this.#recent[i];
+    this.#recent[i] = failed ? 1 : 0;
+    this.#recentFailures += this.#recent[i];
+    this.#recentCount++;
   }
 
   #giveUp(task: Task, attempt: Attempt, now: number): void {

@@ -53,9 +53,9 @@ export interface ImportOptions {
   concurrency?: number;
   /** Per-request timeout, ms. @default 10000 */
   timeoutMs?: number;
-  /** Retries after the first attempt. @default 10 */
+  /** Retries after the first attempt. @default 15 */
   maxRetries?: number;
-  /** Backoff base, ms. @default 100 */
+  /** Backoff base, ms. @default 10 */
   retryBaseMs?: number;
   /** Longest backoff wait, ms. @default 10000 */
   retryCapMs?: number;

@@ -63,7 +63,7 @@ export function classify(attempt: Attempt): Verdict {
 
 /** How retries are spaced. */
 export interface BackoffOptions {
-  /** The first wait's upper bound, in ms; it doubles with each retry. @default 100 */
+  /** The first wait's upper bound, in ms; it doubles with each retry. @default 10 */
   baseMs?: number;
   /** The longest single wait, in ms. @default 10000 */
   capMs?: number;
@@ -87,7 +87,7 @@ export function backoffDelay(
   options: BackoffOptions,
   random: Random,
 ): number {
-  const base = options.baseMs ?? 100;
+  const base = options.baseMs ?? 10;
   const cap = options.capMs ?? 10_000;
   return random() * Math.min(cap, base * 2 ** retry);
 }

@@ -2,9 +2,9 @@
 
 import type { Clock } from "../lib/deliver.ts";
 
-/** Lets pending promise callbacks run (one macrotask turn). */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+/** Lets pending promise callbacks run (a few rounds of microtasks). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
 /** A manual {@link Clock}: timers fire on {@link FakeClock.advance}. */
@@ -35,20 +35,22 @@ export class FakeClock implements Clock {
     ) => a - b);
   }
 
-  /** Moves time forward, firing due timers in order and letting promises settle. */
+  /** Moves time forward, firing due timers in order (those due at the same time together) and letting promises settle. */
   async advance(ms: number): Promise<void> {
     const target = this.time + ms;
     while (true) {
-      let due: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.#timers) {
-        if (entry[1].at <= target && (!due || entry[1].at < due[1].at)) {
-          due = entry;
+      let next = Infinity;
+      for (const timer of this.#timers.values()) {
+        next = Math.min(next, timer.at);
+      }
+      if (next > target) break;
+      this.time = next;
+      for (const [id, timer] of [...this.#timers]) {
+        if (timer.at === next) {
+          this.#timers.delete(id);
+          timer.fn();
         }
       }
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].fn();
       await settle();
     }
     this.time = target;

@@ -155,7 +155,7 @@ Deno.test("precedence: flag > environment > .env > default", async () => {
   assert.equal(config.fresh, true);
   assert.equal(config.delimiter, ",");
   // default
-  assert.equal(config.maxRetries, 10);
+  assert.equal(config.maxRetries, 15);
   assert.equal(sources.maxRetries, "default");
 
   // Each level, one key at a time.

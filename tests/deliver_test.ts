@@ -233,3 +233,32 @@ Deno.test("stop: waiting rows end unfinished at once; in-flight ones end by thei
   await service.answer(ok); // a late answer for an abandoned row changes nothing
   assert.equal(outcomes.length, 5);
 });
+
+Deno.test("a struggling service (most recent attempts failing) gets one request at a time, then the full pool again", async () => {
+  const { service, delivery, clock } = setup({
+    concurrency: 4,
+    maxRetries: 100,
+    backoff: { baseMs: 1, capMs: 1 },
+  });
+  delivery.submit(job(0));
+  await service.answer(ok);
+  for (let line = 1; line <= 80; line++) delivery.submit(job(line));
+  await settle();
+  assert.equal(service.pending.length, 4);
+  for (let i = 0; i < 20; i++) {
+    while (service.pending.length > 0) await service.answer(unavailable);
+    await clock.advance(1);
+  }
+  assert.ok(delivery.struggling);
+  assert.equal(
+    service.pending.length,
+    1,
+    "one request in flight while struggling",
+  );
+  for (let i = 0; i < 40 && delivery.struggling; i++) {
+    await service.answer(ok);
+    await clock.advance(1);
+  }
+  assert.equal(delivery.struggling, false);
+  assert.equal(service.pending.length, 4, "the whole pool again");
+});

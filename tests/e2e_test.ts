@@ -240,3 +240,56 @@ Deno.test("bad settings: one line naming the setting and the value, exit 2", asy
   assert.equal(out.stderr.trim().split("\n").length, 1, out.stderr);
   assert.match(out.stderr, /concurrency.*lots/i);
 });
+
+Deno.test("every fault at once (429 + Retry-After, dropped connections, slow answers after storing, a down window): each valid row stored exactly once", async () => {
+  const sink = startSink({
+    port: 0,
+    seed: 11,
+    log: false,
+    store: true,
+    idempotency: true,
+    failRate: 0.1,
+    rate429: 0.1,
+    retryAfterSeconds: 1,
+    dropRate: 0.1,
+    slowRate: 0.05,
+    slowMs: 400,
+    downAfter: 100,
+    downSeconds: 1,
+  });
+  const dir = await Deno.makeTempDir({ prefix: "pp-e2e-" });
+  try {
+    const out = await execute(
+      "deno",
+      importerArgs(dir, sink.port, [
+        "--csv-in",
+        `${ROOT}/data/sample.csv`,
+        "--url-out",
+        `${sink.url}/movies`,
+        "--timeout",
+        "150ms",
+        "--retry-cap",
+        "500ms",
+        "--max-retries",
+        "25",
+      ]),
+    );
+    assert.equal(out.code, 0, out.stderr);
+    const report = await readReport(dir);
+    const c = report.counts;
+    assert.equal(c.failed + c.refused + c.notReached, 0);
+    assert.equal(
+      sink.accepted().length,
+      c.delivered,
+      "stored once per delivered row, despite timeouts after storing",
+    );
+    assert.equal(sink.counters().post["400"] ?? 0, 0);
+    const post = sink.counters().post;
+    for (const status of ["201", "429", "503"]) {
+      assert.ok((post[status] ?? 0) > 0, `saw ${status}`);
+    }
+    assert.ok(c.retries > 0);
+  } finally {
+    await sink.close();
+  }
+});
