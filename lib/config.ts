@@ -13,26 +13,9 @@ import { parseDuration } from "./duration.ts";
 import { ENV_KEYS, helpText, type Setting, SETTINGS } from "./settings.ts";
 import { versionText } from "./version.ts";
 
-/**
- * The log levels, least severe first.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { LOG_LEVELS } from "./config.ts";
- * assert.ok(LOG_LEVELS.indexOf("DEBUG") < LOG_LEVELS.indexOf("ERROR"));
- * ```
- */
-export const LOG_LEVELS = [
-  "DEBUG",
-  "INFO",
-  "WARNING",
-  "ERROR",
-  "CRITICAL",
-] as const;
+import { LEVELS as LOG_LEVELS, type LogLevel } from "./log.ts";
 
-/** One of {@link LOG_LEVELS}. */
-export type LogLevel = typeof LOG_LEVELS[number];
+export { LOG_LEVELS, type LogLevel };
 
 /** The validated settings; see {@link SETTINGS} for each one's meaning. */
 export interface Config {

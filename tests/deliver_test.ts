@@ -1,25 +1,10 @@
 import assert from "node:assert/strict";
 import { Delivery, type DeliveryOutcome, type Job } from "../lib/deliver.ts";
 import type { Attempt } from "../lib/retry.ts";
+import { created, refused, response, unavailable } from "./_attempts.ts";
 import { FakeClock, settle } from "./_fake_clock.ts";
 
-const ok: Attempt = {
-  kind: "response",
-  status: 201,
-  body: "",
-  retryAfter: null,
-};
-const unavailable: Attempt = {
-  kind: "response",
-  status: 503,
-  body: "",
-  retryAfter: null,
-};
-const refused: Attempt = {
-  kind: "network",
-  error: "refused",
-  message: "Connection refused",
-};
+const ok = created;
 const job = (line: number): Job => ({
   line,
   fields: [String(line)],
@@ -124,24 +109,14 @@ Deno.test("transient failures are retried with full-jitter backoff from the inje
 Deno.test("Retry-After is honoured", async () => {
   const { service, delivery, clock } = setup();
   delivery.submit(job(1));
-  await service.answer({
-    kind: "response",
-    status: 429,
-    body: "",
-    retryAfter: "3",
-  });
+  await service.answer(response(429, "3"));
   assert.deepEqual(clock.pending(), [3000]);
 });
 
 Deno.test("a final 4xx is not retried and keeps the service's message", async () => {
   const { service, delivery, outcomes } = setup();
   delivery.submit(job(3));
-  await service.answer({
-    kind: "response",
-    status: 400,
-    body: "title is required\n",
-    retryAfter: null,
-  });
+  await service.answer(response(400, null, "title is required\n"));
   await delivery.idle();
   assert.equal(delivery.requests, 1);
   assert.deepEqual(outcomes, [{

@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
 import { seededRandom } from "../lib/random.ts";
-import type { Attempt } from "../lib/retry.ts";
+import { created, unavailable } from "./_attempts.ts";
 import { csvFile, recorder, rejectedLines, run } from "./_import_harness.ts";
 
 const BACKUP =
   new URL("../../shared/data/backup.csv", import.meta.url).pathname;
-const created: Attempt = {
-  kind: "response",
-  status: 201,
-  body: "",
-  retryAfter: null,
-};
-const unavailable: Attempt = {
-  kind: "response",
-  status: 503,
-  body: "",
-  retryAfter: null,
-};
 
 const HEADER =
   "year;length;title;subject;actor;actress;director;popularity;awards;image";
