@@ -1,0 +1,170 @@
+/**
+ * The sink's Prometheus counters: `sink_post_total{status}` and
+ * `sink_get_total{status}` like the real service, plus
+ * `sink_dropped_total` and `sink_replayed_total` for the fault modes.
+ *
+ * The hot path only bumps a slot in a typed array; the prom-client
+ * counters are filled from those slots when `/metrics` is scraped (their
+ * `collect` hook), so a request costs no label hashing. As in Go's client,
+ * a status shows up once it has been counted at least once.
+ *
+ * @module
+ */
+
+import { Counter, Registry } from "../_deps.ts";
+
+/**
+ * The counts so far, by HTTP status (only statuses seen are present).
+ *
+ * @example
+ * ```ts
+ * import type { SinkCounts } from "./metrics.ts";
+ * const counts: SinkCounts = { post: { "201": 8, "503": 2 }, get: {}, dropped: 0, replayed: 0 };
+ * console.assert(counts.post["503"] === 2);
+ * ```
+ */
+export interface SinkCounts {
+  /** POST answers by status, e.g. `{ "201": 8, "503": 2 }`. */
+  post: Record<string, number>;
+  /** GET `/{key}` answers by status, e.g. `{ "200": 1 }`. */
+  get: Record<string, number>;
+  /** POSTs whose connection was dropped without an answer. */
+  dropped: number;
+  /** POSTs answered from a remembered `Idempotency-Key`, not stored again. */
+  replayed: number;
+}
+
+/**
+ * The counters of one sink.
+ *
+ * @example
+ * ```ts
+ * import { createMetrics, type SinkMetrics } from "./metrics.ts";
+ * const metrics: SinkMetrics = createMetrics();
+ * metrics.countGet(200);
+ * console.assert(metrics.snapshot().get["200"] === 1);
+ * ```
+ */
+export interface SinkMetrics {
+  /** Counts one answered POST. */
+  countPost(status: number): void;
+  /** Counts one answered GET `/{key}`. */
+  countGet(status: number): void;
+  /** Counts one dropped POST. */
+  countDropped(): void;
+  /** Counts one POST answered from a remembered idempotency key. */
+  countReplayed(): void;
+  /** The counts as plain numbers. */
+  snapshot(): SinkCounts;
+  /** The Prometheus text exposition of the counters. */
+  text(): Promise<string>;
+  /** The `Content-Type` of {@link SinkMetrics.text}. */
+  readonly contentType: string;
+  /** Zeroes every counter (like restarting the real service). */
+  reset(): void;
+}
+
+function byStatus(slots: Float64Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let status = 0; status < slots.length; status++) {
+    if (slots[status] > 0) out[status] = slots[status];
+  }
+  return out;
+}
+
+/**
+ * Creates the counters in a registry of their own.
+ *
+ * @example
+ * ```ts
+ * import { createMetrics } from "./metrics.ts";
+ * const m = createMetrics();
+ * m.countPost(201);
+ * m.countPost(503);
+ * m.countPost(201);
+ * console.assert(m.snapshot().post["201"] === 2);
+ * console.assert((await m.text()).includes('sink_post_total{status="201"} 2'));
+ * ```
+ */
+export function createMetrics(): SinkMetrics {
+  const post = new Float64Array(600);
+  const get = new Float64Array(600);
+  let dropped = 0;
+  let replayed = 0;
+  const registry = new Registry();
+
+  const byStatusCounter = (name: string, help: string, slots: Float64Array) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["status"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (let status = 0; status < slots.length; status++) {
+          if (slots[status] > 0) {
+            this.inc({ status: String(status) }, slots[status]);
+          }
+        }
+      },
+    });
+  const plainCounter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  byStatusCounter(
+    "sink_post_total",
+    "POST requests answered, by HTTP status.",
+    post,
+  );
+  byStatusCounter(
+    "sink_get_total",
+    "GET requests answered, by HTTP status.",
+    get,
+  );
+  plainCounter(
+    "sink_dropped_total",
+    "POST requests whose connection was closed without an answer.",
+    () => dropped,
+  );
+  plainCounter(
+    "sink_replayed_total",
+    "POST requests answered 201 from a repeated Idempotency-Key.",
+    () => replayed,
+  );
+
+  return {
+    countPost(status) {
+      post[status]++;
+    },
+    countGet(status) {
+      get[status]++;
+    },
+    countDropped() {
+      dropped++;
+    },
+    countReplayed() {
+      replayed++;
+    },
+    snapshot: () => ({
+      post: byStatus(post),
+      get: byStatus(get),
+      dropped,
+      replayed,
+    }),
+    text: () => registry.metrics(),
+    contentType: registry.contentType,
+    reset() {
+      post.fill(0);
+      get.fill(0);
+      dropped = 0;
+      replayed = 0;
+    },
+  };
+}

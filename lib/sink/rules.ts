@@ -1,0 +1,162 @@
+/**
+ * The real service's validation of a decoded film: its rules, their order
+ * (first failure wins) and their exact messages, quirks included.
+ *
+ * @module
+ */
+
+import type { Film } from "./film.ts";
+
+/**
+ * The earliest year the service accepts.
+ *
+ * @example
+ * ```ts
+ * import { MIN_YEAR } from "./rules.ts";
+ * console.assert(MIN_YEAR === 1888);
+ * ```
+ */
+export const MIN_YEAR = 1888;
+
+/**
+ * The image pattern of the image rule (Go regexp syntax).
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_PATTERN } from "./rules.ts";
+ * console.assert(new RegExp(IMAGE_PATTERN).test("poster.png"));
+ * ```
+ */
+export const IMAGE_PATTERN = ".+\\.(png|jpg|jpeg)$";
+
+/** The pattern as Go's `%q` prints it: quoted, backslash doubled. */
+const QUOTED_IMAGE_PATTERN = `"${IMAGE_PATTERN.replaceAll("\\", "\\\\")}"`;
+
+/**
+ * The string fields checked for UTF-8 and U+FFFD, in the service's order.
+ *
+ * @example
+ * ```ts
+ * import { TEXT_FIELDS } from "./rules.ts";
+ * console.assert(TEXT_FIELDS[0] === "title" && TEXT_FIELDS.length === 7);
+ * ```
+ */
+export const TEXT_FIELDS = [
+  "title",
+  "subject",
+  "actor",
+  "actress",
+  "director",
+  "awards",
+  "image",
+] as const;
+
+const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
+
+/**
+ * Whether `image` matches Go's `regexp.MustCompile(".+\\.(png|jpg|jpeg)$")`.
+ * In Go (RE2) `.` matches any character but `\n` (JavaScript's `.` also
+ * refuses `\r`, U+2028 and U+2029) and `$` is the end of the text, so the
+ * pattern holds when the text ends with one of the extensions and the
+ * character right before that dot exists and is not a newline. Checked
+ * without a regular expression: this runs for every accepted movie.
+ *
+ * @example
+ * ```ts
+ * import { imageMatches } from "./rules.ts";
+ * console.assert(imageMatches("poster.jpeg") && imageMatches("a\r.png"));
+ * console.assert(!imageMatches(".png") && !imageMatches("poster.PNG"));
+ * ```
+ */
+export function imageMatches(image: string): boolean {
+  for (const ext of IMAGE_EXTENSIONS) {
+    if (image.endsWith(ext)) {
+      const dot = image.length - ext.length;
+      return dot >= 1 && image.charCodeAt(dot - 1) !== 0x0a;
+    }
+  }
+  return false;
+}
+
+/**
+ * The byte offset, in the UTF-8 encoding of `text`, of UTF-16 index
+ * `index`: Go reports positions in bytes.
+ *
+ * @example
+ * ```ts
+ * import { utf8Offset } from "./rules.ts";
+ * console.assert(utf8Offset("aé\uFFFD", 2) === 3);
+ * ```
+ */
+export function utf8Offset(text: string, index: number): number {
+  let bytes = 0;
+  for (let i = 0; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < index) {
+      bytes += 4; // a surrogate pair is one 4-byte rune
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Checks a decoded film like the real service: the message of the first
+ * rule that fails, or `null` when the film is accepted. `currentYear` is
+ * the upper bound of the year rule (the service uses the clock's year).
+ *
+ * About the two text rules: Go's JSON decoder already replaces every
+ * invalid UTF-8 byte inside a string with U+FFFD, so a film decoded from a
+ * request can never hold invalid UTF-8, and a body with raw invalid bytes
+ * gets the U+FFFD message ("contains an invalid character at position
+ * <byte index>"), the same as an escaped `\ufffd` or a literal `�`. The
+ * "is not valid utf8" rule is kept for fidelity (in JavaScript a string is
+ * ill-formed when it holds a lone surrogate), but `decodeFilm` never
+ * produces such a string.
+ *
+ * @example
+ * ```ts
+ * import { validateFilm } from "./rules.ts";
+ * import { zeroFilm } from "./film.ts";
+ * const film = { ...zeroFilm(), title: "Titanic", year: 1997 };
+ * console.assert(validateFilm(film, 2026) === null);
+ * console.assert(validateFilm({ ...film, title: "" }, 2026) === "title is required");
+ * console.assert(
+ *   validateFilm({ ...film, popularity: 101 }, 2026) ===
+ *     "year must be between 0 and 100 (inclusive)",
+ * );
+ * ```
+ */
+export function validateFilm(film: Film, currentYear: number): string | null {
+  if (film.title === "") return "title is required";
+  if (film.year < MIN_YEAR || film.year > currentYear) {
+    return `year must be between ${MIN_YEAR} and ${currentYear} (inclusive)`;
+  }
+  if (film.popularity < 0 || film.popularity > 100) {
+    // sic: the real service names the wrong field
+    return "year must be between 0 and 100 (inclusive)";
+  }
+  const awards = film.awards;
+  if (awards !== "" && awards !== "Yes" && awards !== "No") {
+    return 'awards must be "Yes" or "No"';
+  }
+  const image = film.image;
+  if (image !== "" && !imageMatches(image)) {
+    return `image value doesn't match the regexp ${QUOTED_IMAGE_PATTERN}: ${image}`;
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = film[field];
+    if (!value.isWellFormed()) {
+      return `value for ${field} is not valid utf8: ${value}`;
+    }
+    const at = value.indexOf("\uFFFD");
+    if (at >= 0) {
+      return `value for ${field} contains an invalid character at position ${
+        utf8Offset(value, at)
+      }: ${value}`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,308 @@
+/**
+ * The local stand-in for the movie service (`shared/SINK.md`): start it,
+ * post to it, read its counters, close it.
+ *
+ * @example
+ * ```ts
+ * import { startSink } from "./server.ts";
+ * const sink = startSink({ port: 0, failRate: 0, log: false, store: true });
+ * const res = await fetch(`${sink.url}/movies`, {
+ *   method: "POST",
+ *   body: JSON.stringify({ title: "Heat", year: 1995 }),
+ * });
+ * await res.body?.cancel();
+ * console.assert(res.status === 201 && sink.counters().post["201"] === 1);
+ * await sink.close();
+ * ```
+ *
+ * @module
+ */
+
+import { createMetrics, type SinkCounts } from "./metrics.ts";
+import { createFaults } from "./faults.ts";
+import { createStore } from "./store.ts";
+import { createLineWriter, type LineWriter } from "./line_writer.ts";
+import { rfc3339Clock } from "./log.ts";
+import { createHandler } from "./handler.ts";
+import { type DropRelay, startDropRelay } from "./drop_relay.ts";
+import { type ResolvedSinkOptions, resolveOptions } from "./options.ts";
+
+/**
+ * How to run the sink. Every extra behaviour beyond the real service is off
+ * by default; the defaults behave like the real service.
+ *
+ * @example
+ * ```ts
+ * import type { SinkOptions } from "./server.ts";
+ * const flaky: SinkOptions = { port: 0, log: false, seed: 1, dropRate: 0.05, rate429: 0.05 };
+ * console.assert(flaky.failRate === undefined); // 0.2 by default
+ * ```
+ */
+export interface SinkOptions {
+  /**
+   * Port to listen on; 0 picks a free port (read it from `Sink.port`).
+   * @default 9009
+   */
+  port?: number;
+  /**
+   * Address to listen on.
+   * @default "127.0.0.1"
+   */
+  host?: string;
+  /**
+   * Share of POSTs answered `503` with an empty body before the body is
+   * read (uniform, independent), 0..1.
+   * @default 0.2
+   */
+  failRate?: number;
+  /**
+   * Seed of every random decision (each fault has its own stream derived
+   * from it); unseeded when undefined.
+   * @default undefined
+   */
+  seed?: number;
+  /**
+   * One JSON log line per request: `true` writes them to stdout (buffered),
+   * a function receives each line (without newline), `false` is silent.
+   * @default true
+   */
+  log?: boolean | ((line: string) => void);
+  /**
+   * Keep accepted movies: `Sink.accepted()` and `GET /_sink/movies`.
+   * @default false
+   */
+  store?: boolean;
+  /**
+   * Also append each accepted movie as a JSON line to this file (created
+   * if missing, appended to otherwise); implies `store`.
+   * @default undefined
+   */
+  storeFile?: string;
+  /**
+   * Fixed delay before answering any `/{key}` request, ms.
+   * @default 0
+   */
+  latencyMs?: number;
+  /**
+   * Extra random delay, uniform in [0, jitterMs), ms.
+   * @default 0
+   */
+  jitterMs?: number;
+  /**
+   * Share of POSTs answered `429` with `Retry-After`, 0..1 (drawn after
+   * the 503 and before the body is read).
+   * @default 0
+   */
+  rate429?: number;
+  /**
+   * The `Retry-After` of the 429 answers, seconds.
+   * @default 1
+   */
+  retryAfterSeconds?: number;
+  /**
+   * Share of POSTs whose connection is closed without any answer, before
+   * the body is read (nothing stored), 0..1. The client sees a network
+   * error. Realised by a TCP relay in front of the server (see
+   * `drop_relay.ts`). Note that Deno's `fetch` (hyper) silently retries,
+   * once, a request whose *reused* keep-alive connection closes before any
+   * answer byte, so a pooled client may see fewer errors than
+   * `counters().dropped`.
+   * @default 0
+   */
+  dropRate?: number;
+  /**
+   * Share of accepted POSTs that are stored at once but answered only
+   * after `slowMs` (a client with a shorter timeout gives up, yet the
+   * movie is in), 0..1.
+   * @default 0
+   */
+  slowRate?: number;
+  /**
+   * Delay of the slow answers, ms.
+   * @default 5000
+   */
+  slowMs?: number;
+  /**
+   * POSTs served normally before the down window opens.
+   * @default 0
+   */
+  downAfter?: number;
+  /**
+   * Length of the down window in seconds: from the first POST after
+   * `downAfter` POSTs, every POST is answered `503` (empty body, like the
+   * random outage) until the window ends; once, re-armed by `reset()`. 0 is
+   * never down. A 503 rather than refused connections: `Deno.serve` cannot
+   * pause accepting, closing and re-binding the port races with other
+   * processes, and a service behind a proxy or load balancer answers 503
+   * when it is down. Timed by `now`, so tests need no sleeps.
+   * @default 0
+   */
+  downSeconds?: number;
+  /**
+   * Honour an `Idempotency-Key` request header: a key already accepted is
+   * answered `201` again without being decoded, stored or written twice.
+   * @default false
+   */
+  idempotency?: boolean;
+  /**
+   * The clock: its UTC year bounds the year rule; it times the down window
+   * and stamps the log lines.
+   * @default () => new Date()
+   */
+  now?: () => Date;
+}
+
+/**
+ * A running sink.
+ *
+ * @example
+ * ```ts
+ * import { type Sink, startSink } from "./server.ts";
+ * const sink: Sink = startSink({ port: 0, log: false });
+ * console.assert(sink.url.endsWith(`:${sink.port}`));
+ * await sink.close();
+ * ```
+ */
+export interface Sink {
+  /** The base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+  /** The counts so far, like the `/metrics` counters. */
+  counters(): SinkCounts;
+  /** The accepted movies kept so far (empty unless `store`). */
+  accepted(): unknown[];
+  /** The Prometheus text of `GET /metrics`. */
+  metricsText(): Promise<string>;
+  /**
+   * As after a restart (`bin/reset`): counters zeroed, stored movies and
+   * idempotency keys forgotten, random streams re-seeded, down window
+   * re-armed. The store file is kept.
+   */
+  reset(): void;
+  /** Stops listening, ends pending delays, flushes logs and the store file. */
+  close(): Promise<void>;
+  /** The options in force, defaults filled in. */
+  settings: Readonly<ResolvedSinkOptions>;
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * Starts a sink; it listens before this returns (a busy port throws here).
+ * Invalid options throw a `RangeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import { startSink } from "./server.ts";
+ * const sink = startSink({ port: 0, log: false });
+ * const res = await fetch(`${sink.url}/movies`);
+ * console.assert((await res.text()) === "[]\n");
+ * await sink.close();
+ * ```
+ */
+export function startSink(options: SinkOptions = {}): Sink {
+  const settings = resolveOptions(options);
+  const metrics = createMetrics();
+  const faults = createFaults(settings, settings.seed);
+  const store = createStore({ keep: settings.store, file: settings.storeFile });
+  const closing = new AbortController();
+
+  let writer: LineWriter | undefined;
+  let log: ((line: string) => void) | null = null;
+  if (settings.log === true) {
+    const lines = createLineWriter(Deno.stdout);
+    writer = lines;
+    log = (line) => lines.write(line);
+  } else if (typeof settings.log === "function") {
+    log = settings.log;
+  }
+
+  const reset = () => {
+    metrics.reset();
+    faults.reset();
+    store.reset();
+  };
+
+  let relay: DropRelay | undefined;
+  const handler = createHandler({
+    metrics,
+    faults,
+    store,
+    idempotency: settings.idempotency,
+    retryAfterSeconds: settings.retryAfterSeconds,
+    slowMs: settings.slowMs,
+    now: settings.now,
+    time: rfc3339Clock(settings.now),
+    log,
+    signal: closing.signal,
+    drop: settings.dropRate > 0
+      ? (remotePort) => relay?.drop(remotePort) ?? false
+      : null,
+    reset,
+  });
+  const onError = (error: unknown) => {
+    log?.(JSON.stringify({
+      level: "error",
+      msg: "return 500",
+      error: String(error),
+      time: new Date().toISOString(),
+    }));
+    return new Response("internal error\n", { status: 500 });
+  };
+
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  let port: number;
+  try {
+    if (settings.dropRate > 0) {
+      relay = startDropRelay({ hostname: settings.host, port: settings.port });
+      server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {}, onError },
+        handler,
+      );
+      relay.setUpstream({ hostname: "127.0.0.1", port: server.addr.port });
+      port = relay.port;
+    } else {
+      server = Deno.serve(
+        {
+          hostname: settings.host,
+          port: settings.port,
+          onListen() {},
+          onError,
+        },
+        handler,
+      );
+      port = server.addr.port;
+    }
+  } catch (error) {
+    void relay?.close();
+    store.close();
+    writer?.close();
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost(settings.host)}:${port}`,
+    port,
+    counters: () => metrics.snapshot(),
+    accepted: () => store.list(),
+    metricsText: () => metrics.text(),
+    reset,
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        await relay?.close();
+        await server.shutdown();
+        store.close();
+        writer?.close();
+      })();
+      return closed;
+    },
+    settings,
+  };
+}
