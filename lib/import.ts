@@ -233,9 +233,12 @@ export async function runImport(
       JSON.stringify(report, null, 2) + "\n",
     );
     log.flush();
-    (deps.summary ?? ((t: string) => log.info(`summary\n${t}`)))(
-      summaryText(report),
-    );
+    // Stopped before reading anything: the one-line error says it all.
+    if (exitCode !== 2 || tally.lines > 0) {
+      (deps.summary ?? ((t: string) => log.info(`summary\n${t}`)))(
+        summaryText(report),
+      );
+    }
     return { exitCode, report };
   };
 
@@ -431,6 +434,7 @@ export async function runImport(
   progress = clock.setTimeout(tick, progressMs);
 
   const out = deps.stdout ?? writeStdout;
+  const interrupted = whenAborted(deps.signal);
   const reader = source.items.getReader();
   try {
     while (true) {
@@ -495,7 +499,9 @@ export async function runImport(
             if (dryRun) {
               printed.push(result.body, "\n");
             } else {
-              if (!delivery.hasRoom) await delivery.room();
+              if (!delivery.hasRoom) {
+                await Promise.race([delivery.room(), interrupted.promise]);
+              }
               checkStop();
               if (end !== "complete") {
                 tally.notReached++;
@@ -515,9 +521,7 @@ export async function runImport(
       checkStop();
     }
     // 3. Drain: wait for rows in progress; on a stop, only for a while.
-    const abort = whenAborted(deps.signal);
-    await Promise.race([delivery.idle(), abort.promise]);
-    abort.cancel();
+    await Promise.race([delivery.idle(), interrupted.promise]);
     checkStop();
     if (delivery.inProgress > 0) {
       const wait = delay(clock, options.drainTimeoutMs ?? 10_000);
@@ -532,6 +536,7 @@ export async function runImport(
     }
   } finally {
     clock.clearTimeout(progress);
+    interrupted.cancel();
     poster.close();
     reader.releaseLock();
     await source.close();
