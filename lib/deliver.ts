@@ -51,7 +51,14 @@ export type DeliveryOutcome =
     /** The service's own message (first line of its answer). */
     message: string;
   }
-  | { kind: "failed"; job: Job; attempts: number; reason: string }
+  | {
+    kind: "failed";
+    job: Job;
+    attempts: number;
+    /** Every retry failed, or the service stopped answering at all. */
+    cause: "retries" | "unreachable";
+    reason: string;
+  }
   | {
     /** Stopped (interrupted, or gave up) before its outcome was known. */
     kind: "unfinished";
@@ -326,6 +333,7 @@ export class Delivery {
         kind: "failed",
         job,
         attempts,
+        cause: "retries",
         reason: `gave up after ${attempts} attempts: ${
           describeAttempt(attempt)
         }`,
@@ -382,6 +390,7 @@ export class Delivery {
       kind: "failed",
       job: task.job,
       attempts: task.attempts,
+      cause: "unreachable",
       reason,
     });
     // Everything else in progress fails the same way; nothing more is taken.
@@ -401,6 +410,7 @@ export class Delivery {
         kind: "failed",
         job: t.job,
         attempts: t.attempts,
+        cause: "unreachable",
         reason,
       });
     }

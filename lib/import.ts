@@ -349,7 +349,7 @@ export async function runImport(
       case "failed": {
         tally.failed++;
         errors++;
-        const key = outcome.reason.startsWith("service unreachable")
+        const key = outcome.cause === "unreachable"
           ? "delivery: service unreachable"
           : "delivery: failed after retries";
         tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
@@ -363,14 +363,9 @@ export async function runImport(
     }
   };
   const poster = new Poster({ timeoutMs: options.timeoutMs });
-  const send: Send = deps.send ??
-    ((url, body, o) => poster.post(url, body, o.idempotencyKey));
+  const send: Send = deps.send ?? ((...args) => poster.post(...args));
   const delivery = new Delivery({
-    send: (job) =>
-      send(options.urlOut, job.body, {
-        timeoutMs: options.timeoutMs,
-        idempotencyKey: `${keyPrefix}-${job.line}`,
-      }),
+    send: (job) => send(options.urlOut, job.body, `${keyPrefix}-${job.line}`),
     onOutcome,
     onAttempt: log.enabled("DEBUG")
       ? (job, attempt, n, delayMs) =>

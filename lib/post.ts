@@ -8,21 +8,19 @@
 
 import type { Attempt, NetworkError } from "./retry.ts";
 
-/** Options for {@link postJson}. */
+/** Options for {@link Poster}. */
 export interface PostOptions {
   /** Give up on an answer after this many ms. @default 10000 */
   timeoutMs?: number;
-  /** Sent as `Idempotency-Key`, so a service that honours it stores a retried row once. @default none */
-  idempotencyKey?: string;
   /** The client to send with (connection pool). @default Deno's shared client */
   client?: Deno.HttpClient;
 }
 
-/** Sends one body; see {@link postJson}. */
+/** Sends one body to a URL with an `Idempotency-Key`; {@link Poster.post} is one. */
 export type Send = (
   url: string,
   body: string,
-  options: PostOptions,
+  idempotencyKey: string,
 ) => Promise<Attempt>;
 
 /**
@@ -137,21 +135,4 @@ export class Poster {
       }
     }, every);
   }
-}
-
-/**
- * One POST with its own {@link Poster}.
- *
- * @example
- * ```ts ignore
- * import { postJson } from "./post.ts";
- * const attempt = await postJson("http://localhost:9009/movies", '{"title":"x"}', {});
- * ```
- */
-export function postJson(
-  url: string,
-  body: string,
-  options: PostOptions = {},
-): Promise<Attempt> {
-  return new Poster(options).post(url, body, options.idempotencyKey);
 }

@@ -36,9 +36,9 @@ export function recorder(answer: (body: string, n: number) => Attempt = () => ({
 })) {
   const sent: string[] = [];
   const keys: string[] = [];
-  const send: Send = (_url, body, options) => {
+  const send: Send = (_url, body, key) => {
     sent.push(body);
-    keys.push(options.idempotencyKey ?? "");
+    keys.push(key);
     return Promise.resolve(answer(body, sent.length));
   };
   return { send, sent, keys };
