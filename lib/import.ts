@@ -152,22 +152,6 @@ function delay(
   return { promise, cancel: () => clock.clearTimeout(id) };
 }
 
-function whenAborted(
-  signal: AbortSignal | undefined,
-): { promise: Promise<void>; cancel(): void } {
-  if (!signal) return { promise: new Promise(() => {}), cancel() {} };
-  let onAbort = () => {};
-  const promise = new Promise<void>((resolve) => {
-    onAbort = () => resolve();
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  return {
-    promise,
-    cancel: () => signal.removeEventListener("abort", onAbort),
-  };
-}
-
 /**
  * Runs one import and writes its rejects file, report and journal. Problems
  * found before anything is sent (input, journal) end with exit code 2 and a
@@ -387,10 +371,13 @@ export async function runImport(
     clock,
   });
   latency = delivery.latency;
+  let onStop = () => {};
+  const stopped = new Promise<void>((resolve) => onStop = resolve);
   const stop = (why: RunEnd) => {
     if (end !== "complete") return;
     end = why;
     delivery.stop();
+    onStop();
     if (why === "interrupted") {
       log.warn(
         "interrupted: finishing requests in flight, then writing the report",
@@ -429,7 +416,9 @@ export async function runImport(
   progress = clock.setTimeout(tick, progressMs);
 
   const out = deps.stdout ?? writeStdout;
-  const interrupted = whenAborted(deps.signal);
+  // Ctrl-C stops delivery at once, which also wakes a reader waiting for room.
+  const onAbort = () => stop("interrupted");
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
   const reader = source.items.getReader();
   try {
     while (true) {
@@ -494,9 +483,7 @@ export async function runImport(
             if (dryRun) {
               printed.push(result.body, "\n");
             } else {
-              if (!delivery.hasRoom) {
-                await Promise.race([delivery.room(), interrupted.promise]);
-              }
+              if (!delivery.hasRoom) await delivery.room();
               checkStop();
               if (end !== "complete") {
                 tally.notReached++;
@@ -516,7 +503,7 @@ export async function runImport(
       checkStop();
     }
     // 3. Drain: wait for rows in progress; on a stop, only for a while.
-    await Promise.race([delivery.idle(), interrupted.promise]);
+    await Promise.race([delivery.idle(), stopped]);
     checkStop();
     if (delivery.inProgress > 0) {
       const wait = delay(clock, options.drainTimeoutMs ?? 10_000);
@@ -531,7 +518,7 @@ export async function runImport(
     }
   } finally {
     clock.clearTimeout(progress);
-    interrupted.cancel();
+    deps.signal?.removeEventListener("abort", onAbort);
     poster.close();
     reader.releaseLock();
     await source.close();
