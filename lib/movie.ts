@@ -219,6 +219,33 @@ export function describeRule(
   }
 }
 
+const IMAGE = /^$|.+\.(?:png|jpg|jpeg)$/;
+
+const finiteOrNull = (v: unknown) =>
+  v === null || (typeof v === "number" && Number.isFinite(v));
+
+/**
+ * The schema's rules as plain checks, for speed (zod costs about a third of
+ * the pipeline): true only when {@link movieSchema} accepts the movie too.
+ * Anything else goes through the schema, which names the failing rule.
+ */
+function passes(
+  m: ReturnType<typeof normalise>,
+  currentYear: number,
+): boolean {
+  const { year, popularity } = m;
+  return typeof year === "number" && Number.isSafeInteger(year) &&
+    year >= FIRST_YEAR && year <= currentYear &&
+    finiteOrNull(m.length) && finiteOrNull(popularity) &&
+    (popularity === null ||
+      ((popularity as number) >= 0 && (popularity as number) <= 100)) &&
+    m.title !== "" && !m.title.includes("\uFFFD") &&
+    !m.subject.includes("\uFFFD") && !m.actor.includes("\uFFFD") &&
+    !m.actress.includes("\uFFFD") && !m.director.includes("\uFFFD") &&
+    (m.awards === "" || m.awards === "Yes" || m.awards === "No") &&
+    !m.image.includes("\uFFFD") && IMAGE.test(m.image);
+}
+
 /** Checks one row's fields and, when they pass, serialises the movie. */
 export type MovieValidator = (
   fields: readonly string[],
@@ -244,7 +271,12 @@ export type MovieValidator = (
 export function movieValidator(currentYear: number): MovieValidator {
   const schema = movieSchema(currentYear);
   return (fields, index) => {
-    const result = schema.safeParse(normalise(fields, index));
+    const normalised = normalise(fields, index);
+    if (passes(normalised, currentYear)) {
+      const movie = normalised as Movie;
+      return { ok: true, movie, body: JSON.stringify(movie) };
+    }
+    const result = schema.safeParse(normalised);
     if (result.success) {
       const movie = result.data as Movie;
       return { ok: true, movie, body: JSON.stringify(movie) };
