@@ -16,7 +16,6 @@ import { type Config, loadConfig } from "./lib/config.ts";
 import { runImport } from "./lib/import.ts";
 import { createLogger } from "./lib/log.ts";
 import { missingPermissions, permissionMessage } from "./lib/permissions.ts";
-import { WORKER_URL } from "./lib/prepare.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,19 +23,10 @@ function printErr(line: string): void {
   Deno.stderr.writeSync(encoder.encode(line + "\n"));
 }
 
-/** The worker's file, when it is one (not when run from a URL). */
-const workerFile = WORKER_URL.protocol === "file:"
-  ? [decodeURIComponent(WORKER_URL.pathname).replace(/^\/([A-Za-z]:)/, "$1")]
-  : [];
-
 /** The files and hosts a run with this configuration touches. */
 function needs(config: Config) {
   return {
-    read: [
-      config.csvIn,
-      ...workerFile,
-      ...(config.dryRun ? [] : [config.journalPath]),
-    ],
+    read: [config.csvIn, ...(config.dryRun ? [] : [config.journalPath])],
     write: [
       config.rejectsPath,
       config.reportPath,

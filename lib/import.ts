@@ -15,7 +15,13 @@ import {
 import type { Histogram } from "./histogram.ts";
 import { type Journal, JournalMismatchError, openJournal } from "./journal.ts";
 import type { Logger } from "./log.ts";
-import type { Rejection } from "./movie.ts";
+import {
+  type Column,
+  COLUMNS,
+  type MovieValidator,
+  movieValidator,
+  type Rejection,
+} from "./movie.ts";
 import { Poster, type Send } from "./post.ts";
 import type { Random } from "./random.ts";
 import { openRejects, type RejectsWriter } from "./rejects.ts";
@@ -27,12 +33,13 @@ import {
   type RunEnd,
   summaryText,
 } from "./report.ts";
+import { IGNORED_COLUMNS, normalizeName } from "./csv/layout.ts";
 import {
-  openPrepared,
-  type Prepared,
-  type PreparedItem,
-  PrepareInputError,
-} from "./prepare.ts";
+  InputError,
+  openSource,
+  type Source,
+  type SourceItem,
+} from "./source.ts";
 
 /** What the import needs to know (the importer's configuration, less logging). */
 export interface ImportOptions {
@@ -220,19 +227,18 @@ export async function runImport(
   };
 
   // 1. Source, journal, rejects: any problem here is exit 2, nothing sent.
-  let source: Prepared;
+  let source: Source;
   let journal: Journal | null = null;
   let keyPrefix = "";
   try {
-    source = await openPrepared(options.csvIn, {
+    source = await openSource(options.csvIn, {
       delimiter: options.delimiter ?? "auto",
       encoding: options.encoding ?? "auto",
-      currentYear,
       onWarning: (m) => log.warn(m),
       onInfo: (m) => log.info(m),
     });
   } catch (error) {
-    if (error instanceof PrepareInputError) {
+    if (error instanceof InputError) {
       log.error(error.message);
       return finish("input_error", 2);
     }
@@ -266,20 +272,33 @@ export async function runImport(
       }
     }
   } catch (error) {
-    source.close();
+    await source.close();
     if (error instanceof JournalMismatchError) {
       log.error(error.message);
       return finish("input_error", 2);
     }
     throw error;
   }
+  const layout = source.layout;
+  // A rejects file imported again: its own `line` and `reason` columns are
+  // dropped, so the new rejects file has the same shape.
+  const header = layout.header ?? [...COLUMNS];
+  const dropped = new Set(
+    header.flatMap((name, i) =>
+      IGNORED_COLUMNS.includes(normalizeName(name)) ? [i] : []
+    ),
+  );
+  const original = (fields: readonly string[]) =>
+    dropped.size === 0 ? fields : fields.filter((_, i) => !dropped.has(i));
   const rejects: RejectsWriter = await openRejects(rejectsPath, {
     delimiter: source.dialect.delimiter,
     newline: source.dialect.newline,
-    columns: source.columns,
+    columns: original(header),
   });
 
   // 2. The pipeline.
+  const validate: MovieValidator = movieValidator(currentYear);
+  const index = layout.index as Record<Column, number>;
   let errors = 0;
   let end = "complete" as RunEnd;
   const reject = (
@@ -291,7 +310,7 @@ export async function runImport(
     errors++;
     const key = reasonKey(rejection);
     tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
-    rejects.add(line, rejection.message, fields);
+    rejects.add(line, rejection.message, original(fields));
     log.row(`line ${line}: ${rejection.message}`);
   };
   const onOutcome = (outcome: DeliveryOutcome) => {
@@ -307,7 +326,7 @@ export async function runImport(
         const key = `service answered HTTP ${outcome.status}`;
         tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
         const reason = `service refused it: ${outcome.message}`;
-        rejects.add(job.line, reason, job.fields);
+        rejects.add(job.line, reason, original(job.fields));
         log.row(`line ${job.line}: ${reason}`);
         break;
       }
@@ -318,7 +337,7 @@ export async function runImport(
           ? "delivery: service unreachable"
           : "delivery: failed after retries";
         tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
-        rejects.add(job.line, outcome.reason, job.fields);
+        rejects.add(job.line, outcome.reason, original(job.fields));
         log.row(`line ${job.line}: ${outcome.reason}`, "ERROR");
         break;
       }
@@ -400,16 +419,16 @@ export async function runImport(
   // Ctrl-C stops delivery at once, which also wakes a reader waiting for room.
   const onAbort = () => stop("interrupted");
   deps.signal?.addEventListener("abort", onAbort, { once: true });
-  const batches = source.batches[Symbol.asyncIterator]();
+  const reader = source.items.getReader();
   try {
     while (true) {
-      let batch: PreparedItem[];
+      let batch: SourceItem[];
       try {
-        const next = await batches.next();
+        const next = await reader.read();
         if (next.done) break;
         batch = next.value;
       } catch (error) {
-        if (!(error instanceof PrepareInputError)) throw error;
+        if (!(error instanceof InputError)) throw error;
         log.error(error.message);
         stop("input_error");
         break;
@@ -439,26 +458,43 @@ export async function runImport(
           tally.notReached++;
           continue;
         }
-        if (item.body === undefined) {
-          reject(item.line, item.fields, item.rejection!);
+        if (item.kind === "malformed") {
+          reject(item.line, item.fields, {
+            field: "row",
+            rule: "malformed",
+            message: item.reason,
+          });
+        } else if (item.fields.length !== layout.width) {
+          reject(item.line, item.fields, {
+            field: "row",
+            rule: "field_count",
+            message: `wrong number of fields: ${
+              original(item.fields).length
+            }, expected ${layout.width - dropped.size}`,
+          });
         } else if (journal?.has(item.line)) {
           tally.alreadyDelivered++;
         } else {
-          tally.valid++;
-          if (dryRun) {
-            printed.push(item.body, "\n");
+          const result = validate(item.fields, index);
+          if (!result.ok) {
+            reject(item.line, item.fields, result.rejection);
           } else {
-            if (!delivery.hasRoom) await delivery.room();
-            checkStop();
-            if (end !== "complete") {
-              tally.notReached++;
-              continue;
+            tally.valid++;
+            if (dryRun) {
+              printed.push(result.body, "\n");
+            } else {
+              if (!delivery.hasRoom) await delivery.room();
+              checkStop();
+              if (end !== "complete") {
+                tally.notReached++;
+                continue;
+              }
+              delivery.submit({
+                line: item.line,
+                fields: item.fields,
+                body: result.body,
+              });
             }
-            delivery.submit({
-              line: item.line,
-              fields: item.fields,
-              body: item.body,
-            });
           }
         }
         checkStop();
@@ -484,7 +520,8 @@ export async function runImport(
     clock.clearTimeout(progress);
     deps.signal?.removeEventListener("abort", onAbort);
     poster.close();
-    source.close();
+    reader.releaseLock();
+    await source.close();
     tally.requests = delivery.requests;
     tally.retries = delivery.retries;
     await rejects.close();

@@ -45,40 +45,22 @@ async function smallImport(
     args: string[],
     cwd: string,
   ) => Promise<{ code: number; stderr: string }>,
-  folder?: string,
 ) {
   const sink = startSink({ port: 0, failRate: 0.2, seed: 3, log: false });
-  const dir = folder ?? await Deno.makeTempDir({ prefix: "pp-dist-" });
-  const cwd = folder ? ROOT : dir;
-  const outputs = folder ? `${folder}/` : "";
+  const dir = await Deno.makeTempDir({ prefix: "pp-dist-" });
   try {
-    if (!folder) {
-      await Deno.copyFile(`${ROOT}/data/sample.csv`, `${dir}/sample.csv`);
-    }
+    await Deno.copyFile(`${ROOT}/data/sample.csv`, `${dir}/sample.csv`);
     const out = await run([
-      folder ? "data/sample.csv" : "sample.csv",
+      "sample.csv",
       "--url-out",
       `http://127.0.0.1:${sink.port}/movies`,
-      ...(folder
-        ? [
-          "--rejects",
-          `${outputs}rejects.csv`,
-          "--report",
-          `${outputs}report.json`,
-          "--journal",
-          `${outputs}import.journal`,
-        ]
-        : []),
-    ], cwd);
+    ], dir);
     assert.equal(out.code, 0, out.stderr);
-    const report = JSON.parse(
-      await Deno.readTextFile(
-        `${folder ? `${ROOT}/${folder}` : dir}/report.json`,
-      ),
-    );
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
     assert.ok(report.counts.delivered > 0);
     assert.equal(sink.counters().post["201"], report.counts.delivered);
     assert.equal(sink.counters().post["400"] ?? 0, 0);
+    return dir;
   } finally {
     await sink.close();
   }
@@ -90,23 +72,17 @@ Deno.test("deno task import: the task's permissions are enough for the default s
   const help = await execute("deno", ["task", "--quiet", "import", "--help"]);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /--csv-in/);
-  // The same flags, in the project folder (the default set-up), against a
-  // service on its own port instead of 9009.
-  const folder = `out/test-dist-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(`${ROOT}/${folder}`, { recursive: true });
-  try {
-    await smallImport((args, cwd) =>
-      execute("deno", [
-        "run",
-        ...flags.map((f) =>
-          f.startsWith("--allow-net=") ? "--allow-net=127.0.0.1" : f
-        ),
-        "main.ts",
-        ...args,
-      ], { cwd }), folder);
-  } finally {
-    await Deno.remove(`${ROOT}/${folder}`, { recursive: true });
-  }
+  // The same flags, in a folder holding the CSV, against a service on its own port.
+  await smallImport((args, cwd) =>
+    execute("deno", [
+      "run",
+      ...flags.map((f) =>
+        f.startsWith("--allow-net=") ? "--allow-net=127.0.0.1" : f
+      ),
+      `${ROOT}/main.ts`,
+      ...args,
+    ], { cwd })
+  );
 });
 
 Deno.test("deno run https://…/main.ts: --help and a small import, from a URL with no local deno.json", async () => {
