@@ -9,6 +9,7 @@ import { generateCsvBytes } from "../lib/gen.ts";
 import {
   COLUMNS,
   DEFAULT_INDEX,
+  movieSchema,
   movieValidator,
   normalise,
 } from "../lib/movie.ts";
@@ -156,4 +157,19 @@ Deno.test("generated rows with every kind of defect: the same", async () => {
   const counts = { sent: 0, held: 0 };
   for await (const fields of generatedRows()) check(fields, counts);
   assert.ok(counts.sent > 1000 && counts.held > 100, JSON.stringify(counts));
+});
+
+Deno.test("the validator's plain-check fast path agrees with the zod schema, row for row", () => {
+  const schema = movieSchema(YEAR);
+  let valid = 0;
+  for (const fields of fuzzRows(30_000, 2)) {
+    const result = validate(fields, DEFAULT_INDEX);
+    const parsed = schema.safeParse(normalise(fields, DEFAULT_INDEX));
+    assert.equal(result.ok, parsed.success, JSON.stringify(fields));
+    if (result.ok && parsed.success) {
+      valid++;
+      assert.equal(result.body, JSON.stringify(parsed.data));
+    }
+  }
+  assert.ok(valid > 100);
 });
