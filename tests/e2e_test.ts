@@ -21,9 +21,8 @@ async function rejectsLines(dir: string): Promise<number[]> {
 }
 
 async function journalLines(dir: string): Promise<number[]> {
-  const parsed = parseJournal(await Deno.readTextFile(`${dir}/import.journal`));
-  assert.ok(parsed);
   const text = await Deno.readTextFile(`${dir}/import.journal`);
+  assert.ok(parseJournal(text), "a journal");
   return text.trimEnd().split("\n").slice(1).map(Number);
 }
 
