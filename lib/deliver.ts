@@ -228,39 +228,31 @@ export class Delivery {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const [task, timer] of this.#waiting) {
-      this.#o.clock.clearTimeout(timer);
-      this.#finish({
-        kind: "unfinished",
-        job: task.job,
-        attempts: task.attempts,
-      });
-    }
-    this.#waiting.clear();
-    for (let i = this.#readyHead; i < this.#ready.length; i++) {
-      const task = this.#ready[i];
-      this.#finish({
-        kind: "unfinished",
-        job: task.job,
-        attempts: task.attempts,
-      });
-    }
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#wakeRoom();
+    this.#endWaiting((t) => ({ kind: "unfinished", ...t }));
   }
 
   /** After a stop: gives up on requests still in flight (they end `unfinished`). */
   abandon(): void {
     this.stop();
-    for (const task of this.#inFlight) {
-      this.#finish({
-        kind: "unfinished",
-        job: task.job,
-        attempts: task.attempts,
-      });
-    }
+    const inFlight = [...this.#inFlight];
     this.#inFlight.clear();
+    for (const t of inFlight) this.#finish({ kind: "unfinished", ...t });
+  }
+
+  /** Ends every row queued or waiting to retry (not those in flight) with `outcome`. */
+  #endWaiting(outcome: (task: Task) => DeliveryOutcome): void {
+    const tasks = [
+      ...this.#waiting.keys(),
+      ...this.#ready.slice(this.#readyHead),
+    ];
+    for (const timer of this.#waiting.values()) {
+      this.#o.clock.clearTimeout(timer);
+    }
+    this.#waiting.clear();
+    this.#ready = [];
+    this.#readyHead = 0;
+    for (const task of tasks) this.#finish(outcome(task));
+    this.#wakeRoom();
   }
 
   #pump(): void {
@@ -307,51 +299,38 @@ export class Delivery {
     const verdict = classify(attempt);
     this.#remember(verdict === "retry");
     const { job, attempts } = task;
+    const status = attempt.kind === "response" ? attempt.status : 0;
+    let outcome: DeliveryOutcome | null = null;
+    let delay: number | undefined;
     if (verdict === "delivered") {
-      this.#o.onAttempt?.(job, attempt, attempts);
-      this.#finish({
-        kind: "delivered",
-        job,
-        attempts,
-        status: (attempt as { status: number }).status,
-      });
+      outcome = { kind: "delivered", job, attempts, status };
     } else if (verdict === "final") {
-      this.#o.onAttempt?.(job, attempt, attempts);
-      this.#finish({
-        kind: "refused",
-        job,
-        attempts,
-        status: (attempt as { status: number }).status,
-        message: describeAttempt(attempt),
-      });
+      const message = describeAttempt(attempt);
+      outcome = { kind: "refused", job, attempts, status, message };
     } else if (this.#stopped) {
-      this.#o.onAttempt?.(job, attempt, attempts);
-      this.#finish({ kind: "unfinished", job, attempts });
+      outcome = { kind: "unfinished", job, attempts };
     } else if (attempts > this.#o.maxRetries) {
-      this.#o.onAttempt?.(job, attempt, attempts);
-      this.#finish({
-        kind: "failed",
-        job,
-        attempts,
-        cause: "retries",
-        reason: `gave up after ${attempts} attempts: ${
-          describeAttempt(attempt)
-        }`,
-      });
+      const reason = `gave up after ${attempts} attempts: ${
+        describeAttempt(attempt)
+      }`;
+      outcome = { kind: "failed", job, attempts, cause: "retries", reason };
     } else if (
-      attempt.kind === "network" && now - this.#lastAnswer >= this.#o.giveUpMs
+      attempt.kind === "response" || now - this.#lastAnswer < this.#o.giveUpMs
     ) {
-      this.#o.onAttempt?.(job, attempt, attempts);
-      this.#giveUp(task, attempt, now);
-    } else {
-      const delay = retryDelay(
+      delay = retryDelay(
         attempt,
         attempts - 1,
         this.#o.backoff,
         this.#o.random,
         now,
       );
-      this.#o.onAttempt?.(job, attempt, attempts, delay);
+    }
+    this.#o.onAttempt?.(job, attempt, attempts, delay);
+    if (outcome !== null) {
+      this.#finish(outcome);
+    } else if (delay === undefined) {
+      this.#giveUp(task, attempt, now);
+    } else {
       this.retries++;
       const timer = this.#o.clock.setTimeout(() => {
         this.#waiting.delete(task);
@@ -386,35 +365,17 @@ export class Delivery {
       describeAttempt(attempt)
     })`;
     const reason = `service unreachable: ${describeAttempt(attempt)}`;
-    this.#finish({
+    // This row and everything else in progress fail the same way; nothing
+    // more is taken.
+    this.#stopped = true;
+    const failed = (t: Task): DeliveryOutcome => ({
       kind: "failed",
-      job: task.job,
-      attempts: task.attempts,
+      ...t,
       cause: "unreachable",
       reason,
     });
-    // Everything else in progress fails the same way; nothing more is taken.
-    const rest: Task[] = [
-      ...this.#waiting.keys(),
-      ...this.#ready.slice(this.#readyHead),
-    ];
-    for (const timer of this.#waiting.values()) {
-      this.#o.clock.clearTimeout(timer);
-    }
-    this.#waiting.clear();
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#stopped = true;
-    for (const t of rest) {
-      this.#finish({
-        kind: "failed",
-        job: t.job,
-        attempts: t.attempts,
-        cause: "unreachable",
-        reason,
-      });
-    }
-    this.#wakeRoom();
+    this.#finish(failed(task));
+    this.#endWaiting(failed);
   }
 
   #finish(outcome: DeliveryOutcome): void {

@@ -269,6 +269,24 @@ export const COVER_KINDS = [
 /** One kind forced by `coverAll`. */
 export type CoverKind = typeof COVER_KINDS[number];
 
+/** The tally counters of a rendered movie's defect bits, in bit order. */
+const BIT_KINDS = [
+  "short",
+  "extra_field",
+  "missing_field",
+  "fffd",
+  "year_range",
+  "popularity_range",
+  "awards",
+  "image",
+  "empty_title",
+  "trailing_space",
+  "empty_length",
+  "empty_popularity",
+  "quoted",
+  "accented",
+] as const;
+
 /**
  * The counters of a {@linkcode Tally}, in display order. Invariants:
  * `rows = data + blank`;
@@ -293,20 +311,7 @@ export const TALLY_KINDS = [
   "blank",
   "valid",
   "invalid",
-  "short",
-  "extra_field",
-  "missing_field",
-  "fffd",
-  "year_range",
-  "popularity_range",
-  "awards",
-  "image",
-  "empty_title",
-  "trailing_space",
-  "empty_length",
-  "empty_popularity",
-  "quoted",
-  "accented",
+  ...BIT_KINDS,
   "duplicate",
   "movies",
   "valid_movies",
@@ -624,23 +629,6 @@ const QUOTED = 1 << 12;
 const ACCENT = 1 << 13;
 const SHAPE = SHORT | EXTRA | MISSING;
 const FAULT = FFFD | YEAR | POP | AWARDS | IMAGE | NO_TITLE;
-/** Tally counter of each bit, in bit order. */
-const BIT_KINDS: readonly TallyKind[] = [
-  "short",
-  "extra_field",
-  "missing_field",
-  "fffd",
-  "year_range",
-  "popularity_range",
-  "awards",
-  "image",
-  "empty_title",
-  "trailing_space",
-  "empty_length",
-  "empty_popularity",
-  "quoted",
-  "accented",
-];
 
 type Resolved = GenOptions & { defects: DefectRates };
 /** Resolved options plus what every row needs, computed once. */

@@ -41,6 +41,7 @@ import {
   parseStream,
   type RawRecord,
 } from "./csv/parse_stream.ts";
+import { prepend } from "./csv/_shared.ts";
 
 export { InputError };
 export type { Layout };
@@ -349,22 +350,7 @@ async function openText(
     }
     const dialect: Dialect = { ...detectDialect(head, options), ...encoding };
 
-    let pending: string | null = head;
-    const all = new ReadableStream<string>({
-      async pull(controller) {
-        if (pending !== null) {
-          controller.enqueue(pending);
-          pending = null;
-          return;
-        }
-        const { done, value } = await textReader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      cancel(reason) {
-        return textReader.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
+    const all = prepend(head, textReader);
     records = all.pipeThrough(
       parseStream({ delimiter: dialect.delimiter, maxRecordChars }),
     )

@@ -17,6 +17,7 @@
  */
 
 import { isUtf8 } from "node:buffer";
+import { prepend } from "./_shared.ts";
 
 /** What the caller asks for. */
 export type EncodingOption = "auto" | "utf-8" | "windows-1252";
@@ -394,26 +395,7 @@ export async function sniffBytes(
     throw e;
   }
   const head = parts.length === 1 ? parts[0] : concat(parts, total);
-  let pending: Uint8Array | null = head.length > 0 ? head : null;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (pending) {
-        controller.enqueue(pending);
-        pending = null;
-        return;
-      }
-      if (eof) {
-        controller.close();
-        return;
-      }
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+  const stream = prepend(head.length > 0 ? head : null, reader);
   return { head, eof, stream };
 }
 

@@ -1,0 +1,36 @@
+/** Private helpers of the reading stage. @module */
+
+/**
+ * A stream that yields `head` first (when given), then what `reader` still
+ * has: for putting back what was read ahead to sniff the input. Pulled one
+ * chunk at a time, so nothing more is read ahead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prepend } from "./_shared.ts";
+ * const rest = ReadableStream.from(["b", "c"]).getReader();
+ * assert.deepEqual(await Array.fromAsync(prepend("a", rest)), ["a", "b", "c"]);
+ * ```
+ */
+export function prepend<T>(
+  head: T | null,
+  reader: ReadableStreamDefaultReader<T>,
+): ReadableStream<T> {
+  let pending = head;
+  return new ReadableStream<T>({
+    async pull(controller) {
+      if (pending !== null) {
+        controller.enqueue(pending);
+        pending = null;
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
