@@ -350,7 +350,7 @@ async function openText(
     }
     const dialect: Dialect = { ...detectDialect(head, options), ...encoding };
 
-    const all = prepend(head, textReader);
+    const all = prepend([head], textReader);
     records = all.pipeThrough(
       parseStream({ delimiter: dialect.delimiter, maxRecordChars }),
     )
@@ -388,18 +388,7 @@ async function openText(
     }
 
     const reader = records;
-    const items = new ReadableStream<SourceItem[]>({
-      async pull(controller) {
-        const next = buffered.shift();
-        if (next) return controller.enqueue(next);
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    }, { highWaterMark: 0 });
+    const items = prepend(buffered, reader);
     return {
       dialect,
       layout,

@@ -395,7 +395,7 @@ export async function sniffBytes(
     throw e;
   }
   const head = parts.length === 1 ? parts[0] : concat(parts, total);
-  const stream = prepend(head.length > 0 ? head : null, reader);
+  const stream = prepend(head.length > 0 ? [head] : [], reader);
   return { head, eof, stream };
 }
 
