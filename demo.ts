@@ -9,8 +9,8 @@
  * @module
  */
 
-import { runImport } from "./lib/import.ts";
-import { createLogger } from "./lib/log.ts";
+import { runImport } from "./lib/importer/import.ts";
+import { createLogger } from "./lib/importer/log.ts";
 import { startSink } from "./lib/sink/server.ts";
 
 /** Options for {@link demo}. */

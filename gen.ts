@@ -20,7 +20,7 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "./lib/_deps.ts";
+import { Command, InvalidArgumentError, Option } from "./lib/gen/_deps.ts";
 import {
   generateCsv,
   type GenOptions,
@@ -29,7 +29,7 @@ import {
   type Tally,
   TALLY_KINDS,
   writeCsv,
-} from "./lib/gen.ts";
+} from "./lib/gen/generate.ts";
 
 /** The command line parsed into generator options and an output path. */
 interface CliArgs {

@@ -12,10 +12,13 @@
  * @module
  */
 
-import { type Config, loadConfig } from "./lib/config.ts";
-import { runImport } from "./lib/import.ts";
-import { createLogger } from "./lib/log.ts";
-import { missingPermissions, permissionMessage } from "./lib/permissions.ts";
+import { type Config, loadConfig } from "./lib/importer/config.ts";
+import { runImport } from "./lib/importer/import.ts";
+import { createLogger } from "./lib/importer/log.ts";
+import {
+  missingPermissions,
+  permissionMessage,
+} from "./lib/importer/permissions.ts";
 
 const encoder = new TextEncoder();
 

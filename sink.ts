@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Command, InvalidArgumentError, Option } from "./lib/_deps.ts";
+import { Command, InvalidArgumentError, Option } from "./lib/sink/_deps.ts";
 import { SETTINGS } from "./lib/sink/options.ts";
 import { type SinkOptions, startSink } from "./lib/sink/server.ts";
 

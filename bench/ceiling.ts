@@ -22,9 +22,9 @@
  * @module
  */
 
-import { Histogram } from "../lib/histogram.ts";
-import { Poster } from "../lib/post.ts";
-import { classify } from "../lib/retry.ts";
+import { Histogram } from "../lib/importer/histogram.ts";
+import { Poster } from "../lib/importer/post.ts";
+import { classify } from "../lib/importer/retry.ts";
 
 /** What one ceiling run measured. */
 export interface CeilingResult {

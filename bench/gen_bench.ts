@@ -6,7 +6,7 @@
  * @module
  */
 
-import { generateCsvBytes, type GenOptions } from "../lib/gen.ts";
+import { generateCsvBytes, type GenOptions } from "../lib/gen/generate.ts";
 
 const ROWS = 100_000;
 

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { generateCsvBytes } from "../lib/gen.ts";
-import { movieValidator } from "../lib/movie.ts";
-import { openSourceStream } from "../lib/source.ts";
+import { generateCsvBytes } from "../lib/gen/generate.ts";
+import { movieValidator } from "../lib/importer/movie.ts";
+import { openSourceStream } from "../lib/importer/source.ts";
 
 const ROWS = 100_000;
 const { bytes } = generateCsvBytes({ rows: ROWS, seed: 11 });

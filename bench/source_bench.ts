@@ -7,7 +7,10 @@
  * @module
  */
 
-import { openSourceStream, type SourceOptions } from "../lib/source.ts";
+import {
+  openSourceStream,
+  type SourceOptions,
+} from "../lib/importer/source.ts";
 
 const ROWS = 100_000;
 const FALLBACK =

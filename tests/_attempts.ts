@@ -1,6 +1,6 @@
 /** Answers and failures, as a fake service gives them. @module */
 
-import type { Attempt } from "../lib/retry.ts";
+import type { Attempt } from "../lib/importer/retry.ts";
 
 /** An HTTP answer with this status. */
 export function response(

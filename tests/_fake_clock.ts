@@ -1,6 +1,6 @@
 /** A clock whose time moves only when a test says so. @module */
 
-import type { Clock } from "../lib/deliver.ts";
+import type { Clock } from "../lib/importer/deliver.ts";
 
 /** Lets pending promise callbacks run (a few rounds of microtasks). */
 export async function settle(): Promise<void> {

@@ -4,10 +4,10 @@ import {
   type ImportOptions,
   type ImportResult,
   runImport,
-} from "../lib/import.ts";
-import { createLogger } from "../lib/log.ts";
-import type { Send } from "../lib/post.ts";
-import type { Attempt } from "../lib/retry.ts";
+} from "../lib/importer/import.ts";
+import { createLogger } from "../lib/importer/log.ts";
+import type { Send } from "../lib/importer/post.ts";
+import type { Attempt } from "../lib/importer/retry.ts";
 
 /** A run's result plus everything it printed and wrote. */
 export interface Run extends ImportResult {

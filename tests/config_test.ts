@@ -5,8 +5,8 @@ import {
   type ConfigResult,
   defaultConfig,
   loadConfig,
-} from "../lib/config.ts";
-import { ENV_KEYS, helpText, SETTINGS } from "../lib/settings.ts";
+} from "../lib/importer/config.ts";
+import { ENV_KEYS, helpText, SETTINGS } from "../lib/importer/settings.ts";
 
 /** The exercise's own `.env`, spaces around `=` and all. */
 const EXERCISE_ENV = `LOG_LEVEL = INFO
@@ -612,7 +612,8 @@ Deno.test("no mode (e.g. Windows): no warning", async () => {
 Deno.test("under narrow permissions: --allow-env=ENV_KEYS, commander never asks for more", async () => {
   const dir = await Deno.makeTempDir({ prefix: "config_perm_" });
   try {
-    const configUrl = new URL("../lib/config.ts", import.meta.url).href;
+    const configUrl =
+      new URL("../lib/importer/config.ts", import.meta.url).href;
     const script = `${dir}/probe.ts`;
     await Deno.writeTextFile(
       script,

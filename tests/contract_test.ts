@@ -5,18 +5,18 @@
  * importer rejects for a service rule would be refused by the service too.
  */
 import assert from "node:assert/strict";
-import { generateCsvBytes } from "../lib/gen.ts";
+import { generateCsvBytes } from "../lib/gen/generate.ts";
 import {
   COLUMNS,
   DEFAULT_INDEX,
   movieSchema,
   movieValidator,
   normalise,
-} from "../lib/movie.ts";
-import { seededRandom } from "../lib/random.ts";
+} from "../lib/importer/movie.ts";
+import { seededRandom } from "../lib/shared/random.ts";
 import { decodeFilm } from "../lib/sink/go_json.ts";
 import { validateFilm } from "../lib/sink/rules.ts";
-import { openSourceStream } from "../lib/source.ts";
+import { openSourceStream } from "../lib/importer/source.ts";
 
 const YEAR = 2026;
 const validate = movieValidator(YEAR);

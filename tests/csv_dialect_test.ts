@@ -6,7 +6,7 @@ import {
   detectNewline,
   firstNonBlankLine,
   isBlank,
-} from "../lib/csv/dialect.ts";
+} from "../lib/importer/csv/dialect.ts";
 
 const HEADER =
   "year;length;title;subject;actor;actress;director;popularity;awards;image";

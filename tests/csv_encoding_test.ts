@@ -11,7 +11,7 @@ import {
   scanUtf8,
   sniffBytes,
   utf8Facts,
-} from "../lib/csv/encoding.ts";
+} from "../lib/importer/csv/encoding.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const bytes = (...parts: (string | number[])[]) =>

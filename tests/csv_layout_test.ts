@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InputError } from "../lib/csv/errors.ts";
+import { InputError } from "../lib/importer/csv/errors.ts";
 import {
   defaultLayout,
   headerLayout,
@@ -7,8 +7,8 @@ import {
   isTypeRow,
   type LayoutOptions,
   normalizeName,
-} from "../lib/csv/layout.ts";
-import { COLUMNS } from "../lib/movie.ts";
+} from "../lib/importer/csv/layout.ts";
+import { COLUMNS } from "../lib/importer/movie.ts";
 
 const LOWER =
   "year;length;title;subject;actor;actress;director;popularity;awards;image"

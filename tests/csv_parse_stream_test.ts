@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { InputError } from "../lib/csv/errors.ts";
+import { InputError } from "../lib/importer/csv/errors.ts";
 import {
   parseStream,
   type ParseStreamOptions,
   type RawRecord,
-} from "../lib/csv/parse_stream.ts";
-import { seededRandom } from "../lib/random.ts";
+} from "../lib/importer/csv/parse_stream.ts";
+import { seededRandom } from "../lib/shared/random.ts";
 
 /** Parses `text` fed as the given chunks; returns the records and the batch sizes. */
 async function parse(

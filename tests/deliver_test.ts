@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { Delivery, type DeliveryOutcome, type Job } from "../lib/deliver.ts";
-import type { Attempt } from "../lib/retry.ts";
+import {
+  Delivery,
+  type DeliveryOutcome,
+  type Job,
+} from "../lib/importer/deliver.ts";
+import type { Attempt } from "../lib/importer/retry.ts";
 import { created, refused, response, unavailable } from "./_attempts.ts";
 import { FakeClock, settle } from "./_fake_clock.ts";
 

@@ -3,9 +3,9 @@
  * this process, over loopback, with the exercise's own backup.csv.
  */
 import assert from "node:assert/strict";
-import { Papa } from "../lib/_deps.ts";
-import { parseJournal } from "../lib/journal.ts";
-import type { Report } from "../lib/report.ts";
+import { Papa } from "../lib/importer/_deps.ts";
+import { parseJournal } from "../lib/importer/journal.ts";
+import type { Report } from "../lib/importer/report.ts";
 import { startSink } from "../lib/sink/server.ts";
 import { BACKUP, execute, importerArgs, ROOT } from "./_subprocess.ts";
 

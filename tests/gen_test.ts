@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Papa } from "../lib/_deps.ts";
+import { Papa } from "../lib/importer/_deps.ts";
 import {
   COVER_KINDS,
   csvChunks,
@@ -14,9 +14,9 @@ import {
   type Tally,
   TALLY_KINDS,
   writeCsv,
-} from "../lib/gen.ts";
-import { encodeWindows1252 } from "../lib/gen_cp1252.ts";
-import * as vocab from "../lib/gen_vocab.ts";
+} from "../lib/gen/generate.ts";
+import { encodeWindows1252 } from "../lib/gen/cp1252.ts";
+import * as vocab from "../lib/gen/vocab.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const utf8 = new TextDecoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom } from "../lib/random.ts";
+import { seededRandom } from "../lib/shared/random.ts";
 import { created, unavailable } from "./_attempts.ts";
 import { csvFile, recorder, rejectedLines, run } from "./_import_harness.ts";
 

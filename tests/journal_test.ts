@@ -4,7 +4,7 @@ import {
   LineSet,
   openJournal,
   parseJournal,
-} from "../lib/journal.ts";
+} from "../lib/importer/journal.ts";
 
 const identity = {
   input: "/data/a.csv",

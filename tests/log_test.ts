@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../lib/log.ts";
+import { createLogger } from "../lib/importer/log.ts";
 
 Deno.test("levels: messages below the level are dropped", () => {
   const lines: string[] = [];

@@ -5,7 +5,7 @@ import {
   type Movie,
   movieValidator,
   normalise,
-} from "../lib/movie.ts";
+} from "../lib/importer/movie.ts";
 
 const validate = movieValidator(2026);
 const base = {

@@ -1,6 +1,6 @@
 /** The README is the user's manual: these tests keep it from drifting. */
 import assert from "node:assert/strict";
-import { settingsMarkdown } from "../lib/settings.ts";
+import { settingsMarkdown } from "../lib/importer/settings.ts";
 import { SETTINGS as SINK_SETTINGS } from "../lib/sink/options.ts";
 import { execute, ROOT } from "./_subprocess.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Papa } from "../lib/_deps.ts";
-import { openRejects } from "../lib/rejects.ts";
+import { Papa } from "../lib/importer/_deps.ts";
+import { openRejects } from "../lib/importer/rejects.ts";
 
 Deno.test("rejects file: line and reason first, original fields after, quoted as needed, input dialect", async () => {
   const path = await Deno.makeTempFile();

@@ -6,8 +6,8 @@ import {
   describeAttempt,
   parseRetryAfter,
   retryDelay,
-} from "../lib/retry.ts";
-import { networkError } from "../lib/post.ts";
+} from "../lib/importer/retry.ts";
+import { networkError } from "../lib/importer/post.ts";
 
 const response = (
   status: number,

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
-import { defaultConfig, loadConfig } from "../lib/config.ts";
-import { formatDuration, parseDuration } from "../lib/duration.ts";
+import { defaultConfig, loadConfig } from "../lib/importer/config.ts";
+import { formatDuration, parseDuration } from "../lib/importer/duration.ts";
 import {
   ENV_KEYS,
   envExampleText,
   helpText,
   SETTINGS,
   settingsMarkdown,
-} from "../lib/settings.ts";
-import { NAME, VERSION, versionText } from "../lib/version.ts";
+} from "../lib/importer/settings.ts";
+import { NAME, VERSION, versionText } from "../lib/shared/version.ts";
 
 const EXAMPLE = new URL("../.env.example", import.meta.url);
 

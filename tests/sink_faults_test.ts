@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type SinkOptions, startSink } from "../lib/sink/server.ts";
 import { createFaults, type FaultPlan } from "../lib/sink/faults.ts";
-import { seededRandom } from "../lib/random.ts";
+import { seededRandom } from "../lib/shared/random.ts";
 
 const MOVIE = JSON.stringify({ title: "Heat", year: 1995 });
 const NO_FAULTS: FaultPlan = {

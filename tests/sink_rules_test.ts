@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { imageMatches, utf8Offset, validateFilm } from "../lib/sink/rules.ts";
 import { type Film, zeroFilm } from "../lib/sink/film.ts";
 import { decodeFilm } from "../lib/sink/go_json.ts";
-import { seededRandom } from "../lib/random.ts";
+import { seededRandom } from "../lib/shared/random.ts";
 
 const YEAR = 2026;
 const good: Film = {

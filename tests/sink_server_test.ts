@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-// A test-only dependency, pinned here rather than in lib/_deps.ts.
+// A test-only dependency, pinned here rather than in lib/sink/_deps.ts.
 // deno-lint-ignore no-import-prefix
 import parsePrometheus from "npm:parse-prometheus-text-format@1.1.1";
 import { type SinkOptions, startSink } from "../lib/sink/server.ts";

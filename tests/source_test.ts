@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { COLUMNS } from "../lib/movie.ts";
+import { COLUMNS } from "../lib/importer/movie.ts";
 import {
   InputError,
   openSource,
@@ -7,7 +7,7 @@ import {
   type Source,
   type SourceItem,
   type SourceOptions,
-} from "../lib/source.ts";
+} from "../lib/importer/source.ts";
 
 const BACKUP = new URL("../../shared/data/backup.csv", import.meta.url);
 const HAVE_BACKUP = await Deno.stat(BACKUP).then((s) => s.isFile, () => false);
@@ -130,7 +130,9 @@ Deno.test("source: a Deno permission error is rethrown untouched, not an InputEr
     await Deno.writeTextFile(
       script,
       `import { InputError, openSource } from ${
-        JSON.stringify(new URL("../lib/source.ts", import.meta.url).href)
+        JSON.stringify(
+          new URL("../lib/importer/source.ts", import.meta.url).href,
+        )
       };
 try { await openSource(Deno.args[0]); console.log("opened"); }
 catch (e) { console.log(e instanceof InputError ? "InputError" : e.constructor.name); }`,

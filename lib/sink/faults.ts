@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Random, randomSource } from "../random.ts";
+import { type Random, randomSource } from "../shared/random.ts";
 
 /**
  * The fault settings, all resolved (see `SinkOptions` for their meaning).
@@ -89,7 +89,7 @@ const GOLDEN = 0x9e3779b9;
  * @example
  * ```ts
  * import { faultStream } from "./faults.ts";
- * import { seededRandom } from "../random.ts";
+ * import { seededRandom } from "../shared/random.ts";
  * console.assert(faultStream(7, 0)() === seededRandom(7)());
  * console.assert(faultStream(7, 1)() !== seededRandom(7)());
  * ```

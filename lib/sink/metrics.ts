@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Counter, Registry } from "../_deps.ts";
+import { Counter, Registry } from "./_deps.ts";
 
 /**
  * The counts so far, by HTTP status (only statuses seen are present).

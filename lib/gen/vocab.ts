@@ -16,7 +16,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ADJECTIVES } from "./gen_vocab.ts";
+ * import { ADJECTIVES } from "./vocab.ts";
  * assert.ok(ADJECTIVES.length > 50);
  * ```
  */
@@ -89,7 +89,7 @@ export const ADJECTIVES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { NOUNS } from "./gen_vocab.ts";
+ * import { NOUNS } from "./vocab.ts";
  * assert.ok(NOUNS.includes("Harbor"));
  * ```
  */
@@ -201,7 +201,7 @@ export const NOUNS: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PLACES } from "./gen_vocab.ts";
+ * import { PLACES } from "./vocab.ts";
  * assert.ok(PLACES.length >= 20);
  * ```
  */
@@ -238,7 +238,7 @@ export const PLACES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { GIVEN_NAMES } from "./gen_vocab.ts";
+ * import { GIVEN_NAMES } from "./vocab.ts";
  * assert.ok(GIVEN_NAMES.every((n) => /^[A-Za-z]+$/.test(n)));
  * ```
  */
@@ -311,7 +311,7 @@ export const GIVEN_NAMES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SURNAMES } from "./gen_vocab.ts";
+ * import { SURNAMES } from "./vocab.ts";
  * assert.ok(SURNAMES.every((n) => /^[A-Za-z' -]+$/.test(n)));
  * ```
  */
@@ -405,7 +405,7 @@ export const SURNAMES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ACCENTED_SURNAMES } from "./gen_vocab.ts";
+ * import { ACCENTED_SURNAMES } from "./vocab.ts";
  * assert.ok(ACCENTED_SURNAMES.every((n) => /[\u0080-\uffff]/.test(n)));
  * ```
  */
@@ -442,7 +442,7 @@ export const ACCENTED_SURNAMES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ACCENTED_GIVEN } from "./gen_vocab.ts";
+ * import { ACCENTED_GIVEN } from "./vocab.ts";
  * assert.ok(ACCENTED_GIVEN.length >= 10);
  * ```
  */
@@ -469,7 +469,7 @@ export const ACCENTED_GIVEN: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { STAGE_NAMES } from "./gen_vocab.ts";
+ * import { STAGE_NAMES } from "./vocab.ts";
  * assert.ok(STAGE_NAMES.every((n) => !n.includes(",")));
  * ```
  */
@@ -491,7 +491,7 @@ export const STAGE_NAMES: readonly string[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SUBJECTS } from "./gen_vocab.ts";
+ * import { SUBJECTS } from "./vocab.ts";
  * assert.ok(SUBJECTS[0][0] === "Drama");
  * ```
  */
@@ -521,7 +521,7 @@ export const SUBJECTS: readonly (readonly [string, number])[] = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { IMAGES } from "./gen_vocab.ts";
+ * import { IMAGES } from "./vocab.ts";
  * assert.ok(IMAGES.every(([name]) => name.endsWith(".png")));
  * ```
  */

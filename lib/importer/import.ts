@@ -23,7 +23,7 @@ import {
   type Rejection,
 } from "./movie.ts";
 import { Poster, type Send } from "./post.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../shared/random.ts";
 import { openRejects, type RejectsWriter } from "./rejects.ts";
 import {
   emptyTally,

@@ -21,7 +21,7 @@
  */
 
 import { Histogram } from "./histogram.ts";
-import type { Random } from "./random.ts";
+import type { Random } from "../shared/random.ts";
 import {
   type Attempt,
   type BackoffOptions,

@@ -9,7 +9,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { NAME, VERSION } from "./version.ts";
+import { NAME, VERSION } from "../shared/version.ts";
 
 /** One setting: how to give it, its default, and what it means. */
 export interface Setting {

@@ -53,7 +53,7 @@ const SPECIAL: ReadonlyMap<number, number> = new Map(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeWindows1252 } from "./gen_cp1252.ts";
+ * import { encodeWindows1252 } from "./cp1252.ts";
  * const bytes = encodeWindows1252("Café €5");
  * assert.ok(bytes.length === 7 && bytes[3] === 0xe9 && bytes[5] === 0x80);
  * assert.ok(new TextDecoder("windows-1252").decode(bytes) === "Café €5");

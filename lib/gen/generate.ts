@@ -20,9 +20,9 @@
  * @module
  */
 
-import { type Random, seededRandom } from "./random.ts";
-import { COLUMNS } from "./movie.ts";
-import { encodeWindows1252 } from "./gen_cp1252.ts";
+import { type Random, seededRandom } from "../shared/random.ts";
+import { COLUMNS } from "../importer/movie.ts";
+import { encodeWindows1252 } from "./cp1252.ts";
 import {
   ACCENTED_GIVEN,
   ACCENTED_SURNAMES,
@@ -34,7 +34,7 @@ import {
   STAGE_NAMES,
   SUBJECTS,
   SURNAMES,
-} from "./gen_vocab.ts";
+} from "./vocab.ts";
 
 /**
  * Probabilities of each defect. Line-level rates (`blank`) are per line;
@@ -136,7 +136,7 @@ export type DefectKind = keyof DefectRates;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_DEFECTS } from "./gen.ts";
+ * import { DEFAULT_DEFECTS } from "./generate.ts";
  * assert.ok(DEFAULT_DEFECTS.duplicate === 0.75);
  * ```
  */
@@ -164,7 +164,7 @@ export const DEFAULT_DEFECTS: Readonly<DefectRates> = Object.freeze({
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateCsvBytes, NO_DEFECTS } from "./gen.ts";
+ * import { generateCsvBytes, NO_DEFECTS } from "./generate.ts";
  * const { tally } = generateCsvBytes({ rows: 50, defects: NO_DEFECTS });
  * assert.ok(tally.valid === 50 && tally.duplicate === 0);
  * ```
@@ -244,7 +244,7 @@ export interface GenOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { COVER_KINDS } from "./gen.ts";
+ * import { COVER_KINDS } from "./generate.ts";
  * assert.ok(COVER_KINDS.includes("year_high"));
  * ```
  */
@@ -301,7 +301,7 @@ const BIT_KINDS = [
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { TALLY_KINDS } from "./gen.ts";
+ * import { TALLY_KINDS } from "./generate.ts";
  * assert.ok(TALLY_KINDS[0] === "rows");
  * ```
  */
@@ -335,7 +335,7 @@ export type Tally = Record<TallyKind, number>;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { emptyTally } from "./gen.ts";
+ * import { emptyTally } from "./generate.ts";
  * assert.ok(emptyTally().valid === 0);
  * ```
  */
@@ -350,7 +350,7 @@ export function emptyTally(): Tally {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resolveGenOptions } from "./gen.ts";
+ * import { resolveGenOptions } from "./generate.ts";
  * assert.ok(resolveGenOptions({ rows: 5 }).seed === 1);
  * let failed = false;
  * try { resolveGenOptions({ rows: -1 }); } catch { failed = true; }
@@ -432,7 +432,7 @@ export function resolveGenOptions(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { csvChunks } from "./gen.ts";
+ * import { csvChunks } from "./generate.ts";
  * let bytes = 0;
  * for (const chunk of csvChunks({ rows: 100, chunkRows: 30 })) bytes += chunk.length;
  * assert.ok(bytes > 100 * 40);
@@ -454,7 +454,7 @@ export function csvChunks(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateCsv } from "./gen.ts";
+ * import { generateCsv } from "./generate.ts";
  * const { stream, tally } = generateCsv({ rows: 20, seed: 3 });
  * const text = await new Response(stream).text();
  * assert.ok(text.startsWith("year;length;title;"));
@@ -490,7 +490,7 @@ export function generateCsv(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { generateCsvBytes } from "./gen.ts";
+ * import { generateCsvBytes } from "./generate.ts";
  * const { bytes, tally } = generateCsvBytes({ rows: 10, header: false });
  * const lines = new TextDecoder().decode(bytes).split("\n");
  * assert.ok(lines.length === 11 && tally.rows === 10);
@@ -523,7 +523,7 @@ export function generateCsvBytes(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { writeCsv } from "./gen.ts";
+ * import { writeCsv } from "./generate.ts";
  * const path = await Deno.makeTempFile({ suffix: ".csv" });
  * const tally = await writeCsv(path, { rows: 12 });
  * assert.ok(tally.rows === 12 && (await Deno.stat(path)).size > 0);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Random } from "./random.ts";
+import type { Random } from "../shared/random.ts";
 
 /** What one attempt to POST a movie came to. */
 export type Attempt =

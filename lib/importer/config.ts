@@ -11,7 +11,7 @@
 import { Command, Option, parseDotenv, z } from "./_deps.ts";
 import { parseDuration } from "./duration.ts";
 import { ENV_KEYS, helpText, type Setting, SETTINGS } from "./settings.ts";
-import { versionText } from "./version.ts";
+import { versionText } from "../shared/version.ts";
 
 import { LEVELS as LOG_LEVELS, type LogLevel } from "./log.ts";
 
