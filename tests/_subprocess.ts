@@ -7,14 +7,15 @@ export interface Output {
   stderr: string;
 }
 
+import { BACKUP } from "./_shared_data.ts";
+
 const decoder = new TextDecoder();
 
 /** The repository's root folder. */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** The real input shared with the exercise (never copied into the repo). */
-export const BACKUP = new URL("../../shared/data/backup.csv", import.meta.url)
-  .pathname;
+export { BACKUP } from "./_shared_data.ts";
 
 /** Runs a command to the end and collects its output. */
 export async function execute(

@@ -1,0 +1,81 @@
+/**
+ * The exercise's real input, `../shared/data/backup.csv`: it sits next to the
+ * clone on our machines and in CI, never inside the repository, so a user's
+ * lone clone does not have it. Tests that read it ask {@link skipWithoutBackup}
+ * for their `ignore` flag; the reason is printed, so the skip is visible.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** Where the exercise's backup.csv is expected: `../shared/data/backup.csv`, beside the clone. */
+export const BACKUP: string = fileURLToPath(
+  new URL("../../shared/data/backup.csv", import.meta.url),
+);
+
+/**
+ * Whether the exercise's backup.csv is there to read.
+ *
+ * @example The answer is a boolean, decided once when the module loads
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HAVE_BACKUP } from "./_shared_data.ts";
+ * assert.equal(typeof HAVE_BACKUP, "boolean");
+ * ```
+ */
+export const HAVE_BACKUP: boolean = (() => {
+  try {
+    return Deno.statSync(BACKUP).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** The one line that says why the backup.csv tests do not run. */
+export const SKIP_REASON =
+  `SKIPPED tests that need the exercise's input: ${BACKUP} is missing ` +
+  "(it lives in ../shared/data beside the clone, as in CI; never in the repo)";
+
+let told = false;
+
+/**
+ * `true` when the backup.csv is missing (use it as `Deno.test`'s `ignore`),
+ * printing {@link SKIP_REASON} the first time in this test module.
+ *
+ * @example The flag is the opposite of {@link HAVE_BACKUP}
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HAVE_BACKUP, skipWithoutBackup } from "./_shared_data.ts";
+ * assert.equal(skipWithoutBackup(), !HAVE_BACKUP);
+ * ```
+ */
+export function skipWithoutBackup(): boolean {
+  if (!HAVE_BACKUP && !told) {
+    told = true;
+    console.log(SKIP_REASON);
+  }
+  return !HAVE_BACKUP;
+}
+
+/**
+ * `backupCsv.test(name, fn)` is `Deno.test(name, fn)` for a test that reads
+ * the backup.csv: ignored, with the reason printed, when the file is missing.
+ *
+ * @example A test that reads the exercise's file
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BACKUP, backupCsv } from "./_shared_data.ts";
+ * backupCsv.test("backup.csv starts with its header", async () => {
+ *   const text = await Deno.readTextFile(BACKUP);
+ *   assert.match(text, /^year;length;title;/);
+ * });
+ * ```
+ */
+export const backupCsv: {
+  test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void;
+} = {
+  test(name, fn) {
+    if (skipWithoutBackup()) Deno.test.ignore(name, fn);
+    else Deno.test(name, fn);
+  },
+};
