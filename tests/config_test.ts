@@ -611,6 +611,7 @@ Deno.test("no mode (e.g. Windows): no warning", async () => {
 
 Deno.test("under narrow permissions: --allow-env=ENV_KEYS, commander never asks for more", async () => {
   const dir = await Deno.makeTempDir({ prefix: "config_perm_" });
+  const lock = `${import.meta.dirname}/../deno.lock`;
   try {
     const configUrl =
       new URL("../lib/importer/config.ts", import.meta.url).href;
@@ -631,7 +632,13 @@ console.log(JSON.stringify(out));
         args: [
           "run",
           "--quiet",
+          // No deno.json (the probe must not lean on the project's settings),
+          // but the project's lock and the cache this test run already holds:
+          // without the lock, deno would ask the npm registry to resolve.
           "--no-config",
+          `--lock=${lock}`,
+          "--frozen",
+          "--cached-only",
           `--allow-env=${allowEnv}`,
           ...(allowRead === "" ? [] : [`--allow-read=${allowRead}`]),
           script,
@@ -641,7 +648,15 @@ console.log(JSON.stringify(out));
         env: {
           CONCURRENCY: "3",
           ...Object.fromEntries(
-            ["PATH", "HOME", "DENO_DIR"].flatMap((key) => {
+            // What finds deno's cache: DENO_DIR, else the platform's cache folder.
+            [
+              "PATH",
+              "HOME",
+              "DENO_DIR",
+              "XDG_CACHE_HOME",
+              "LOCALAPPDATA",
+              "SystemRoot",
+            ].flatMap((key) => {
               const value = Deno.env.get(key);
               return value === undefined ? [] : [[key, value]];
             }),
