@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import {
   countOutsideQuotes,
+  DELIMITER_ALLOWED,
+  DELIMITERS,
+  delimiterWord,
   detectDelimiter,
   detectDialect,
   detectNewline,
   firstNonBlankLine,
   isBlank,
+  parseDelimiter,
+  showDelimiter,
 } from "../lib/importer/csv/dialect.ts";
 
 const HEADER =
@@ -33,14 +38,84 @@ Deno.test("dialect: ',' for quoted comma-separated rows, commas and ';' inside q
 
 Deno.test("dialect: a tie, and no delimiter at all, give ';'", () => {
   assert.equal(detectDelimiter("a,b;c"), ";");
+  assert.equal(detectDelimiter("a\tb;c"), ";");
+  assert.equal(detectDelimiter("a|b;c"), ";");
   assert.equal(detectDelimiter("title"), ";");
   assert.equal(detectDialect("").delimiter, ";");
+});
+
+Deno.test("dialect: tab and '|' are detected like ';' and ','", () => {
+  const tsv = HEADER.replaceAll(";", "\t");
+  const psv = HEADER.replaceAll(";", "|");
+  assert.equal(detectDelimiter(tsv), "\t");
+  assert.equal(detectDelimiter(psv), "|");
+  // A data row: 9 tabs against the 3 commas of "Cage, Nicolas" and others.
+  assert.equal(detectDelimiter(ROW.replaceAll(";", "\t")), "\t");
+  assert.equal(detectDelimiter(ROW.replaceAll(";", "|")), "|");
+  assert.equal(detectDialect(`\n${tsv}\r\n${ROW}\r\n`).delimiter, "\t");
+  assert.equal(detectDialect(`${psv}\n`).newline, "\n");
+  // Quoted tabs and pipes do not count.
+  assert.equal(detectDelimiter('"a\tb\tc"|"d|e"|f'), "|");
+  assert.equal(detectDelimiter('"a|b|c"\t"d"\tf'), "\t");
+});
+
+Deno.test("dialect: after ';' a tie goes to tab, then '|', then ','", () => {
+  assert.deepEqual(DELIMITERS, [";", "\t", "|", ","]);
+  assert.equal(detectDelimiter("a\tb,c"), "\t");
+  assert.equal(detectDelimiter("a|b,c"), "|");
+  assert.equal(detectDelimiter("a\tb|c"), "\t");
+  assert.equal(detectDelimiter("a\tb\tc|d|e,f,g;h;i"), ";");
+  // A strict majority wins whatever the order.
+  assert.equal(detectDelimiter("a,b,c|d"), ",");
 });
 
 Deno.test("dialect: a forced delimiter wins over detection", () => {
   assert.equal(detectDialect("a,b,c\n", { delimiter: ";" }).delimiter, ";");
   assert.equal(detectDialect("a;b;c\n", { delimiter: "," }).delimiter, ",");
+  assert.equal(detectDialect("a;b;c\n", { delimiter: "\t" }).delimiter, "\t");
+  assert.equal(detectDialect("a;b;c\n", { delimiter: "|" }).delimiter, "|");
   assert.equal(detectDialect("a;b;c\n", { delimiter: "auto" }).delimiter, ";");
+});
+
+Deno.test("dialect: the user's words for a delimiter", () => {
+  const cases: [string, string | null][] = [
+    ["auto", "auto"],
+    ["AUTO", "auto"],
+    [";", ";"],
+    ["semicolon", ";"],
+    [",", ","],
+    ["Comma", ","],
+    ["tab", "\t"],
+    ["TAB", "\t"],
+    ["\\t", "\t"], // backslash-t, as typed in a shell
+    ["\t", "\t"], // a tab character ($'\t')
+    ["|", "|"],
+    ["pipe", "|"],
+    [" pipe ", "|"],
+    ["", null],
+    [" ", null],
+    ["colon", null],
+    [":", null],
+    ["\\T", null], // an escape is lower-case only
+    [";;", null],
+    ["toString", null], // not a property of any object
+  ];
+  for (const [text, expected] of cases) {
+    assert.equal(parseDelimiter(text), expected, JSON.stringify(text));
+  }
+  for (const word of ["auto", "semicolon", "comma", "tab", "pipe", "\\t"]) {
+    assert.ok(DELIMITER_ALLOWED.includes(word), word);
+  }
+  assert.ok(!DELIMITER_ALLOWED.includes("\n"));
+});
+
+Deno.test("dialect: delimiters as messages and hints write them", () => {
+  assert.deepEqual(
+    DELIMITERS.map((d) => [showDelimiter(d), delimiterWord(d)]),
+    [['";"', "semicolon"], ["tab", "tab"], ['"|"', "pipe"], ['","', "comma"]],
+  );
+  // Every hint word reads back as its delimiter.
+  for (const d of DELIMITERS) assert.equal(parseDelimiter(delimiterWord(d)), d);
 });
 
 Deno.test("dialect: newline LF, CRLF, and none", () => {

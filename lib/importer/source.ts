@@ -55,7 +55,7 @@ export type SourceItem =
 /** How the input is written. */
 export interface Dialect {
   /** The field delimiter. */
-  delimiter: ";" | ",";
+  delimiter: ";" | "," | "\t" | "|";
   /** The line ending of the first non-blank line. */
   newline: "\n" | "\r\n";
   /** What the bytes are read as. */
@@ -67,11 +67,12 @@ export interface Dialect {
 /** Options of {@link openSource} and {@link openSourceStream}. */
 export interface SourceOptions {
   /**
-   * The field delimiter, or `"auto"`: the one of `;` and `,` found more
-   * often outside quotes in the first non-blank line (`;` on a tie).
+   * The field delimiter, or `"auto"`: the one of `;`, `,`, tab and `|`
+   * found most often outside quotes in the first non-blank line (a tie goes
+   * to `;`, then tab, then `|`, then `,`).
    * @default "auto"
    */
-  delimiter?: "auto" | ";" | ",";
+  delimiter?: "auto" | ";" | "," | "\t" | "|";
   /**
    * The encoding, or `"auto"`: UTF-8 if the input is valid UTF-8 (or starts
    * with a UTF-8 byte order mark), else Windows-1252 with one warning.

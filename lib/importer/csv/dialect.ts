@@ -1,12 +1,28 @@
 /**
- * Dialect stage: the delimiter and the line ending, read off the first
- * non-blank line of the decoded text. Pure functions.
+ * Dialect stage: the delimiter (`;`, `,`, tab or `|`) and the line ending,
+ * read off the first non-blank line of the decoded text, and the words a
+ * user may write for a delimiter. Pure functions.
  *
  * @module
  */
 
 /** A field delimiter the importer accepts. */
-export type Delimiter = ";" | ",";
+export type Delimiter = ";" | "," | "\t" | "|";
+
+/**
+ * The delimiters detection chooses from, in the order that breaks a tie: `;`
+ * first (the export's own), then the others by how rarely they occur inside
+ * unquoted values: tab, then `|`, then `,` (names such as `Cage, Nicolas`
+ * and titles hold commas; an unquoted tab or `|` in a value is rare).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DELIMITERS } from "./dialect.ts";
+ * assert.deepEqual(DELIMITERS, [";", "\t", "|", ","]);
+ * ```
+ */
+export const DELIMITERS: readonly Delimiter[] = [";", "\t", "|", ","];
 
 /** A line ending. */
 export type Newline = "\n" | "\r\n";
@@ -94,8 +110,9 @@ export function countOutsideQuotes(line: string, char: string): number {
 }
 
 /**
- * The delimiter of a line: the one of `;` and `,` that occurs more often
- * outside quotes; `;` (the export's own) on a tie, including none at all.
+ * The delimiter of a line: the one of `;`, `,`, tab and `|` that occurs
+ * most often outside quotes. A tie goes to the first in {@link DELIMITERS}
+ * (`;`, tab, `|`, `,`), so a line with none at all gives `;`.
  *
  * @example
  * ```ts
@@ -104,12 +121,108 @@ export function countOutsideQuotes(line: string, char: string): number {
  * assert(detectDelimiter("year;title;actor") === ";");
  * assert(detectDelimiter('"1994","Lion King, The","Broderick, M."') === ",");
  * assert(detectDelimiter("1994;Lion King, The;Broderick, M.") === ";");
+ * // 2 tabs and 2 commas: a tie, and a tab comes before a comma.
+ * assert(detectDelimiter("1994\tLion King, The\tBroderick, M.") === "\t");
+ * assert(detectDelimiter("1994|Lion King|Broderick, M.") === "|");
  * ```
  */
 export function detectDelimiter(line: string): Delimiter {
-  return countOutsideQuotes(line, ",") > countOutsideQuotes(line, ";")
-    ? ","
-    : ";";
+  let best: Delimiter = DELIMITERS[0];
+  let most = countOutsideQuotes(line, best);
+  for (let i = 1; i < DELIMITERS.length; i++) {
+    const count = countOutsideQuotes(line, DELIMITERS[i]);
+    if (count > most) [best, most] = [DELIMITERS[i], count];
+  }
+  return best;
+}
+
+/** The words a user may write for each delimiter (any case). */
+const DELIMITER_WORDS: Record<string, Delimiter | "auto"> = {
+  "auto": "auto",
+  ";": ";",
+  "semicolon": ";",
+  ",": ",",
+  "comma": ",",
+  "tab": "\t",
+  "|": "|",
+  "pipe": "|",
+};
+
+/**
+ * The allowed values of the delimiter setting, for `--help` and errors.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DELIMITER_ALLOWED } from "./dialect.ts";
+ * assert.ok(DELIMITER_ALLOWED.startsWith("auto, "));
+ * ```
+ */
+export const DELIMITER_ALLOWED =
+  'auto, ";", ",", tab or "|" (also semicolon, comma, pipe, \\t or a tab character; words in any case)';
+
+/**
+ * Reads how a user wrote a delimiter: `auto`; `;` or `semicolon`; `,` or
+ * `comma`; `tab`, `\t` (backslash and t, as typed in a shell) or a tab
+ * character; `|` or `pipe`. Words in any case (`\t` only as written),
+ * spaces around them ignored. Anything else is `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDelimiter } from "./dialect.ts";
+ * assert.equal(parseDelimiter("TAB"), "\t");
+ * assert.equal(parseDelimiter("\\t"), "\t");
+ * assert.equal(parseDelimiter("\t"), "\t");
+ * assert.equal(parseDelimiter("pipe"), "|");
+ * assert.equal(parseDelimiter("auto"), "auto");
+ * assert.equal(parseDelimiter("colon"), null);
+ * ```
+ */
+export function parseDelimiter(text: string): Delimiter | "auto" | null {
+  if (text === "\t" || text.trim() === "\\t") return "\t";
+  const word = text.trim().toLowerCase();
+  return Object.hasOwn(DELIMITER_WORDS, word) ? DELIMITER_WORDS[word] : null;
+}
+
+/**
+ * A delimiter as a message shows it: `";"`, `","`, `tab`, `"|"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { showDelimiter } from "./dialect.ts";
+ * assert.equal(showDelimiter("\t"), "tab");
+ * assert.equal(showDelimiter(";"), '";"');
+ * ```
+ */
+export function showDelimiter(delimiter: Delimiter): string {
+  return delimiter === "\t" ? "tab" : `"${delimiter}"`;
+}
+
+/**
+ * The word for a delimiter that needs no quoting in a shell, for hints such
+ * as `try --delimiter pipe`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { delimiterWord } from "./dialect.ts";
+ * assert.equal(delimiterWord("|"), "pipe");
+ * assert.equal(delimiterWord(";"), "semicolon");
+ * ```
+ */
+export function delimiterWord(delimiter: Delimiter): string {
+  switch (delimiter) {
+    case ";":
+      return "semicolon";
+    case ",":
+      return "comma";
+    case "\t":
+      return "tab";
+    case "|":
+      return "pipe";
+  }
 }
 
 /**
