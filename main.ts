@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-read=. --allow-write=. --allow-net=localhost:9009,127.0.0.1:9009 --allow-env --v8-flags=--max-semi-space-size=4,--max-old-space-size=256
+#!/usr/bin/env -S deno run --allow-read=. --allow-write=. --allow-net=localhost:9009,127.0.0.1:9009 --allow-env --no-prompt --v8-flags=--max-semi-space-size=4,--max-old-space-size=256
 /**
  * parse-and-post: imports a movie CSV into a web service, one JSON object
  * per POST, and accounts for every row.
@@ -12,13 +12,26 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { type Config, loadConfig } from "./lib/importer/config.ts";
-import { runImport } from "./lib/importer/import.ts";
-import { createLogger } from "./lib/importer/log.ts";
+import { createLogger, type Logger } from "./lib/importer/log.ts";
+import {
+  createImportMetrics,
+  type ImportMetrics,
+  type MetricsServer,
+  pushMetrics,
+  serveMetrics,
+} from "./lib/importer/metrics.ts";
 import {
   missingPermissions,
+  type Needs,
+  permissionHint,
   permissionMessage,
 } from "./lib/importer/permissions.ts";
+import { createProgress, type Progress } from "./lib/importer/progress.ts";
+import type { SettingInEffect } from "./lib/importer/report.ts";
+import { runImport } from "./lib/importer/run.ts";
+import { SETTINGS } from "./lib/importer/settings.ts";
 
 const encoder = new TextEncoder();
 
@@ -26,23 +39,126 @@ function printErr(line: string): void {
   Deno.stderr.writeSync(encoder.encode(line + "\n"));
 }
 
-/** The files and hosts a run with this configuration touches. */
-function needs(config: Config) {
-  return {
-    read: [config.csvIn, ...(config.dryRun ? [] : [config.journalPath])],
-    write: [
-      config.rejectsPath,
-      config.reportPath,
-      ...(config.dryRun ? [] : [config.journalPath]),
-    ],
-    net: config.dryRun ? [] : [config.urlOut],
+/** The files, hosts and ports a run with this configuration touches, and what each is for. */
+function needs(
+  config: Config,
+): { needs: Needs; names: Record<string, string> } {
+  const ledger = config.dryRun ? [] : [config.ledgerDir];
+  const names: Record<string, string> = {
+    [config.csvIn]: "CSV_IN",
+    [config.rejectsPath]: "REJECTS_OUT",
+    [config.reportPath]: "REPORT_OUT",
+    [config.ledgerDir]: "LEDGER_DIR",
   };
+  const net = config.dryRun ? [] : [config.urlOut];
+  if (config.pushgateway !== "") net.push(config.pushgateway);
+  for (const url of net) {
+    names[new URL(url).host] = url === config.urlOut
+      ? "URL_OUT"
+      : "PUSHGATEWAY_URL";
+  }
+  return {
+    needs: {
+      read: [config.csvIn, ...ledger],
+      write: [config.rejectsPath, config.reportPath, ...ledger],
+      net,
+      listen: config.metricsPort > 0 ? [config.metricsPort] : [],
+    },
+    names,
+  };
+}
+
+/** Every setting's value and where it came from, for the report and DEBUG. */
+function settingsInEffect(
+  config: Config,
+  sources: Record<string, string>,
+): SettingInEffect[] {
+  return SETTINGS.filter((s) => s.key !== "envFile").map((s) => ({
+    name: s.env ?? s.flag,
+    value: String(config[s.key as keyof Config]),
+    source: sources[s.key] ?? "default",
+  }));
+}
+
+/** The logger, writing through the progress line (so log lines print above it). */
+function outputs(config: Config): { log: Logger; progress: Progress } {
+  let progress: Progress | null = null;
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    write: (line) => progress ? progress.log(line) : printErr(line),
+  });
+  progress = createProgress({
+    mode: config.progress,
+    info: (message) => log.info(message),
+  });
+  return { log, progress };
+}
+
+/** Prometheus metrics when asked for (prom-client is loaded only then). */
+async function startMetrics(
+  config: Config,
+): Promise<{ metrics?: ImportMetrics; server?: MetricsServer }> {
+  if (config.metricsPort === 0 && config.pushgateway === "") return {};
+  const metrics = await createImportMetrics();
+  const server = config.metricsPort > 0
+    ? serveMetrics(metrics, { port: config.metricsPort })
+    : undefined;
+  return { metrics, server };
+}
+
+/** Ctrl-C and SIGTERM: the first stops the run; a second writes the ledger and exits. */
+function listenForSignals(log: Logger) {
+  const interrupt = new AbortController();
+  let emergency = () => {};
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      if (!interrupt.signal.aborted) return interrupt.abort(signal);
+      emergency();
+      log.error(
+        `second ${signal}: exiting now; the ledger is written; rows in flight stay pending (the next run sends them)`,
+      );
+      Deno.exit(3);
+    };
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  });
+  return {
+    signal: interrupt.signal,
+    onEmergency: (flush: () => void) => emergency = flush,
+    remove: () => handlers.forEach((remove) => remove()),
+  };
+}
+
+/** A hint when a relative CSV path would have been found from where `deno task` was started. */
+function taskFolderHint(config: Config): string | null {
+  let from: string | undefined;
+  try {
+    from = Deno.env.get("INIT_CWD");
+  } catch {
+    return null;
+  }
+  if (
+    !from || resolve(from) === Deno.cwd() ||
+    resolve(config.csvIn) === config.csvIn
+  ) return null;
+  try {
+    Deno.statSync(resolve(from, config.csvIn));
+  } catch {
+    return null;
+  }
+  return `deno task runs in the project folder (${Deno.cwd()}): give the path from there, e.g. ${
+    resolve(from, config.csvIn)
+  }`;
 }
 
 /**
  * Runs the importer with these arguments and returns its exit code: 0 every
- * valid row delivered; 1 some valid rows could not be delivered; 2 usage,
- * configuration or input error before anything was sent; 3 stopped early.
+ * valid row delivered; 1 valid rows left pending or refused; 2 usage,
+ * configuration, set-up or input error; 3 stopped early.
  *
  * @example
  * ```ts ignore
@@ -61,41 +177,50 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { config } = loaded;
-  const log = createLogger({ level: config.logLevel });
+  const { log, progress } = outputs(config);
   for (const warning of loaded.warnings) log.warn(warning);
-  const missing = missingPermissions(needs(config));
+  const required = needs(config);
+  const missing = missingPermissions(required.needs, required.names);
   if (missing.length > 0) {
-    for (const line of missing) log.error(line);
+    for (const line of permissionHint(missing, args)) log.error(line);
     return 2;
   }
-  const interrupt = new AbortController();
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) interrupt.abort();
-    else {
-      log.error("second interrupt: exiting now (rows in flight are unknown)");
-      Deno.exit(3);
-    }
-  };
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const settings = settingsInEffect(config, loaded.sources);
+  for (const s of settings) {
+    log.debug(`setting ${s.name}=${s.value} (from ${s.source})`);
+  }
+  const { metrics, server } = await startMetrics(config);
+  if (server) log.info(`metrics on ${server.url}`);
+  const signals = listenForSignals(log);
   try {
-    const { exitCode } = await runImport(config, {
+    const { exitCode, report } = await runImport(config, {
       log,
-      signal: interrupt.signal,
+      progress,
+      metrics,
+      settings,
+      signal: signals.signal,
+      onEmergency: signals.onEmergency,
       summary: printErr,
     });
+    if (report === null) {
+      const hint = taskFolderHint(config);
+      if (hint) log.error(hint);
+    }
+    if (metrics && config.pushgateway !== "") {
+      const pushed = await pushMetrics(metrics, { url: config.pushgateway });
+      if (!pushed.ok) log.error(pushed.message);
+      else log.info(`metrics pushed to ${pushed.url}`);
+    }
     return exitCode;
   } catch (error) {
+    progress.done();
     const message = permissionMessage(error) ??
       `unexpected error: ${error instanceof Error ? error.message : error}`;
     log.critical(message);
     return permissionMessage(error) ? 2 : 1;
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    signals.remove();
+    await server?.close();
   }
 }
 

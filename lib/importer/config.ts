@@ -12,6 +12,7 @@ import { Command, Option, parseDotenv, z } from "./_deps.ts";
 import { parseDuration } from "./duration.ts";
 import { ENV_KEYS, helpText, type Setting, SETTINGS } from "./settings.ts";
 import { versionText } from "../shared/version.ts";
+import { type Delimiter, parseDelimiter } from "./csv/dialect.ts";
 
 import { LEVELS as LOG_LEVELS, type LogLevel } from "./log.ts";
 
@@ -41,20 +42,34 @@ export interface Config {
   rejectsPath: string;
   /** Where the JSON report goes. @default {"report.json"} */
   reportPath: string;
-  /** The resume journal. @default {"import.journal"} */
-  journalPath: string;
-  /** Ignore the journal and start over. @default {false} */
+  /** The folder of the delivery ledgers (one per URL). @default {"ledger"} */
+  ledgerDir: string;
+  /** Send every row again, even those the ledger holds. @default {false} */
   fresh: boolean;
+  /** Skip rows whose body an earlier row of the input has. @default {false} */
+  dedupe: boolean;
   /** Read and validate only; print the JSON bodies. @default {false} */
   dryRun: boolean;
   /** The CSV's field delimiter, or `auto` to detect it. @default {"auto"} */
-  delimiter: "auto" | ";" | ",";
+  delimiter: "auto" | Delimiter;
   /** The CSV's encoding, or `auto` to detect it. @default {"auto"} */
   encoding: "auto" | "utf-8" | "windows-1252";
   /** On Ctrl-C, how long to wait for requests in flight, in ms. @default {10000} */
   drainTimeoutMs: number;
-  /** Stop when the service has not answered at all for this long, in ms. @default {30000} */
+  /** Stop when every request has failed for this long, in ms. @default {30000} */
   giveUpMs: number;
+  /** At the start, how long to probe a service that never answers, in ms. @default {10000} */
+  connectTimeoutMs: number;
+  /** Live progress. @default {"auto"} */
+  progress: "auto" | "bar" | "lines" | "off";
+  /** How log lines are written. @default {"text"} */
+  logFormat: "text" | "json";
+  /** One log line per rejected or pending row. @default {true} */
+  logRows: boolean;
+  /** Serve Prometheus metrics on this port during the run; 0 = off. @default {0} */
+  metricsPort: number;
+  /** Push the final metrics to this Pushgateway; "" = off. @default {""} */
+  pushgateway: string;
   /** The dotenv file actually read, if any. @default {null} */
   envFile: string | null;
 }
@@ -170,10 +185,16 @@ const CONFIG_SCHEMA = z.object({
   retryCapMs: duration(0, DAY_MS),
   rejectsPath: filePath,
   reportPath: filePath,
-  journalPath: filePath,
+  ledgerDir: filePath,
   fresh: boolean,
+  dedupe: boolean,
   dryRun: boolean,
-  delimiter: choice(["auto", ";", ","], { semicolon: ";", comma: "," }),
+  delimiter: z.string().transform((text, ctx) => {
+    const d = parseDelimiter(text);
+    if (d !== null) return d;
+    ctx.addIssue({ code: "custom", message: "not a delimiter" });
+    return z.NEVER;
+  }),
   encoding: choice(["auto", "utf-8", "windows-1252"], {
     utf8: "utf-8",
     cp1252: "windows-1252",
@@ -182,6 +203,14 @@ const CONFIG_SCHEMA = z.object({
   }),
   drainTimeoutMs: duration(0, DAY_MS),
   giveUpMs: duration(1, DAY_MS),
+  connectTimeoutMs: duration(1, DAY_MS),
+  progress: choice(["auto", "bar", "lines", "off"]),
+  logFormat: choice(["text", "json"]),
+  logRows: boolean,
+  metricsPort: wholeNumber(0, 65535),
+  pushgateway: z.string().trim().refine((text) =>
+    text === "" || httpUrl.safeParse(text).success
+  ),
 });
 
 type ValidatedKey = keyof z.input<typeof CONFIG_SCHEMA>;

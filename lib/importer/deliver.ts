@@ -1,19 +1,21 @@
 /**
  * Delivery: a bounded pool that POSTs rows, retries transient failures with
- * backoff, and reports one outcome per row.
+ * backoff, and reports one outcome per row. It never decides to stop a run
+ * (`governor.ts` does); it is told to.
  *
  * - At most `concurrency` requests are in flight; until the service has
- *   answered once, only one (a probe), so a service that is not there costs
- *   one connection attempt, not a burst.
- * - A row waiting for its retry does not hold a request slot: the pool keeps
- *   sending other rows meanwhile. Rows in progress (queued, in flight or
- *   waiting) are bounded by `window`; the reader waits for room
- *   (backpressure), so memory does not grow with the file.
- * - When most recent attempts failed transiently (more than half of the last
- *   64), the service is struggling: one request at a time until that
- *   changes, instead of `concurrency` rows retrying at once.
- * - When the service has given no HTTP answer at all for `giveUpMs`, the
- *   delivery gives up: the rows in progress fail and no more are taken.
+ *   answered once, only one (a probe), retried with a slower backoff that
+ *   does not use up the row's retries, so a service that is not there
+ *   costs a connection attempt now and then, not a burst.
+ * - A row waiting for its retry does not hold a request slot. Rows in
+ *   progress (queued, in flight or waiting) are bounded by `window`; the
+ *   reader waits for room (backpressure). A row in progress holds only
+ *   what a retry needs: its line, key and body.
+ * - When more than half of the last 64 attempts failed transiently, the
+ *   service is struggling: one request at a time until that changes.
+ * - A failure after the request was written (a timeout, a connection lost)
+ *   is *ambiguous*: the service may have stored the row. It is retried with
+ *   the same `Idempotency-Key` and its row is marked ambiguous.
  *
  * Time and randomness are injected, so tests need no sleeping.
  *
@@ -21,6 +23,7 @@
  */
 
 import { Histogram } from "./histogram.ts";
+import type { RowKey } from "./identity.ts";
 import type { Random } from "../shared/random.ts";
 import {
   type Attempt,
@@ -30,19 +33,19 @@ import {
   retryDelay,
 } from "./retry.ts";
 
-/** One valid row on its way: where it came from and what to send. */
+/** One valid row on its way: where it came from, its key, what to send. */
 export interface Job {
   /** The physical line the row starts on. */
   line: number;
-  /** The row's fields as read, for the rejects file. */
-  fields: string[];
+  /** The row's key (content digest and occurrence). */
+  key: RowKey;
   /** The JSON body. */
   body: string;
 }
 
 /** How one row's delivery ended. */
 export type DeliveryOutcome =
-  | { kind: "delivered"; job: Job; attempts: number; status: number }
+  | { kind: "delivered"; job: Job; attempts: number; ambiguous: boolean }
   | {
     kind: "refused";
     job: Job;
@@ -52,18 +55,15 @@ export type DeliveryOutcome =
     message: string;
   }
   | {
-    kind: "failed";
+    /** Not delivered: it stays pending, and the next run sends it. */
+    kind: "pending";
     job: Job;
     attempts: number;
-    /** Every retry failed, or the service stopped answering at all. */
-    cause: "retries" | "unreachable";
-    reason: string;
-  }
-  | {
-    /** Stopped (interrupted, or gave up) before its outcome was known. */
-    kind: "unfinished";
-    job: Job;
-    attempts: number;
+    ambiguous: boolean;
+    /** Every retry failed, or the run stopped before an answer. */
+    cause: "retries" | "stopped";
+    /** The last attempt's failure, or why it was not sent. */
+    lastError: string;
   };
 
 /** Timers and the time, injectable. */
@@ -80,29 +80,42 @@ export const systemClock: Clock = {
   clearTimeout: (id) => clearTimeout(id as number),
 };
 
+/** Sends one attempt of a job; calls `done` once; returns an abort. */
+export type SendJob = (
+  job: Job,
+  done: (attempt: Attempt) => void,
+) => () => void;
+
+/** What the pool tells about each attempt (for the governor, metrics, logs). */
+export interface AttemptEvent {
+  job: Job;
+  attempt: Attempt;
+  /** The attempt's number for this row, from 1. */
+  number: number;
+  /** Set when a retry follows, ms. */
+  delayMs?: number;
+  /** From sending to the answer or failure, ms. */
+  latencyMs: number;
+}
+
 /** Options for {@link Delivery}. */
 export interface DeliveryOptions {
-  /** Sends one attempt for a job (`attempt` counts from 1). */
-  send: (job: Job, attempt: number) => Promise<Attempt>;
+  /** Sends one attempt. */
+  send: SendJob;
   /** Called once per row with its outcome. */
   onOutcome: (outcome: DeliveryOutcome) => void;
-  /** Called after each attempt, for logging; `delayMs` is set when a retry follows. */
-  onAttempt?: (
-    job: Job,
-    attempt: Attempt,
-    number: number,
-    delayMs?: number,
-  ) => void;
+  /** Called after each attempt. @default undefined */
+  onAttempt?: (event: AttemptEvent) => void;
   /** Requests in flight at most; 1 is sequential. @default 16 */
   concurrency?: number;
-  /** Rows in progress at most. @default 1 when `concurrency` is 1, else `max(256, 32 × concurrency)` */
+  /** Rows in progress at most. @default 1 when `concurrency` is 1, else `8 × concurrency` */
   window?: number;
   /** Retries after the first attempt. @default 15 */
   maxRetries?: number;
   /** Backoff spacing. @default {} (10 ms base, 10 s cap) */
   backoff?: BackoffOptions;
-  /** Give up when the service has not answered at all for this long, in ms. @default 30000 */
-  giveUpMs?: number;
+  /** Backoff of the first row while the service has never answered. @default { baseMs: 250, capMs: 2000 } */
+  probeBackoff?: BackoffOptions;
   /** Jitter source. @default Math.random */
   random?: Random;
   /** Time and timers. @default systemClock */
@@ -115,6 +128,10 @@ const RECENT = 64;
 interface Task {
   job: Job;
   attempts: number;
+  /** Attempts made before the service had ever answered (not counted against the retries). */
+  probes: number;
+  ambiguous: boolean;
+  abort: (() => void) | null;
 }
 
 /**
@@ -127,12 +144,15 @@ interface Task {
  * import { Delivery, type DeliveryOutcome } from "./deliver.ts";
  * const outcomes: DeliveryOutcome[] = [];
  * const delivery = new Delivery({
- *   send: () => Promise.resolve({ kind: "response", status: 201, body: "", retryAfter: null }),
+ *   send: (_job, done) => {
+ *     done({ kind: "response", status: 201, body: "", retryAfter: null });
+ *     return () => {};
+ *   },
  *   onOutcome: (o) => outcomes.push(o),
  * });
- * delivery.submit({ line: 2, fields: [], body: "{}" });
+ * delivery.submit({ line: 2, key: { d0: 1, d1: 2, d2: 3, k: 0 }, body: "{}" });
  * await delivery.idle();
- * assert.ok(outcomes[0].kind === "delivered");
+ * assert.equal(outcomes[0].kind, "delivered");
  * ```
  */
 export class Delivery {
@@ -140,8 +160,6 @@ export class Delivery {
   requests = 0;
   /** Retries scheduled. */
   retries = 0;
-  /** Why delivery gave up, if it did. */
-  gaveUp: string | null = null;
   /** Time from sending a request to its answer (or failure), in ms. */
   readonly latency: Histogram = new Histogram();
 
@@ -154,11 +172,9 @@ export class Delivery {
   #waiting = new Map<Task, unknown>();
   #inProgress = 0;
   #answered = false;
-  /** The last attempts' verdicts, 1 = transient failure (a ring). */
   #recent = new Uint8Array(RECENT);
   #recentCount = 0;
   #recentFailures = 0;
-  #lastAnswer: number;
   #stopped = false;
   #roomWaiter: (() => void) | null = null;
   #idleWaiters: (() => void)[] = [];
@@ -167,23 +183,26 @@ export class Delivery {
     const concurrency = options.concurrency ?? 16;
     this.#o = {
       concurrency,
-      window: options.window ??
-        (concurrency === 1 ? 1 : Math.max(256, 32 * concurrency)),
+      window: options.window ?? (concurrency === 1 ? 1 : 8 * concurrency),
       maxRetries: options.maxRetries ?? 15,
       backoff: options.backoff ?? {},
-      giveUpMs: options.giveUpMs ?? 30_000,
+      probeBackoff: options.probeBackoff ?? { baseMs: 250, capMs: 2000 },
       random: options.random ?? Math.random,
       clock: options.clock ?? systemClock,
       send: options.send,
       onOutcome: options.onOutcome,
       onAttempt: options.onAttempt,
     };
-    this.#lastAnswer = this.#o.clock.now();
   }
 
   /** Requests in flight now. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Rows waiting for a retry now. */
+  get retrying(): number {
+    return this.#waiting.size;
   }
 
   /** Rows taken and not yet finished (queued, in flight, waiting to retry). */
@@ -196,9 +215,9 @@ export class Delivery {
     return !this.#stopped && this.#inProgress < this.#o.window;
   }
 
-  /** Whether it was stopped or gave up. */
-  get stopped(): boolean {
-    return this.#stopped;
+  /** Whether the service has answered at least once. */
+  get answered(): boolean {
+    return this.#answered;
   }
 
   /** Resolves when there is room for another row, or delivery stopped. */
@@ -217,30 +236,23 @@ export class Delivery {
   submit(job: Job): void {
     if (!this.hasRoom) throw new Error("Delivery.submit called without room");
     this.#inProgress++;
-    this.#ready.push({ job, attempts: 0 });
+    this.#ready.push({
+      job,
+      attempts: 0,
+      probes: 0,
+      ambiguous: false,
+      abort: null,
+    });
     this.#pump();
   }
 
   /**
-   * Stops: rows queued or waiting to retry end `unfinished` now; requests in
-   * flight finish, and end `unfinished` unless they were answered for good.
+   * Stops taking and sending rows: rows queued or waiting to retry end
+   * `pending` now; requests in flight finish (see {@link abandon}).
    */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#endWaiting((t) => ({ kind: "unfinished", ...t }));
-  }
-
-  /** After a stop: gives up on requests still in flight (they end `unfinished`). */
-  abandon(): void {
-    this.stop();
-    const inFlight = [...this.#inFlight];
-    this.#inFlight.clear();
-    for (const t of inFlight) this.#finish({ kind: "unfinished", ...t });
-  }
-
-  /** Ends every row queued or waiting to retry (not those in flight) with `outcome`. */
-  #endWaiting(outcome: (task: Task) => DeliveryOutcome): void {
     const tasks = [
       ...this.#waiting.keys(),
       ...this.#ready.slice(this.#readyHead),
@@ -251,8 +263,24 @@ export class Delivery {
     this.#waiting.clear();
     this.#ready = [];
     this.#readyHead = 0;
-    for (const task of tasks) this.#finish(outcome(task));
+    for (const task of tasks) {
+      this.#finish(pending(task, "stopped", "not sent: the run stopped"));
+    }
     this.#wakeRoom();
+  }
+
+  /** After a stop: aborts the requests still in flight (they end `pending`, ambiguous). */
+  abandon(): void {
+    this.stop();
+    const inFlight = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const task of inFlight) {
+      task.abort?.();
+      task.ambiguous = true;
+      this.#finish(
+        pending(task, "stopped", "no answer before the drain timeout"),
+      );
+    }
   }
 
   #pump(): void {
@@ -275,71 +303,82 @@ export class Delivery {
     task.attempts++;
     this.requests++;
     const sent = performance.now();
-    this.#o.send(task.job, task.attempts).then(
-      (attempt) => {
-        this.latency.add(performance.now() - sent);
-        this.#settle(task, attempt);
-      },
-      (error) =>
-        this.#settle(task, {
-          kind: "network",
-          error: "other",
-          message: error instanceof Error ? error.message : String(error),
-        }),
-    );
+    task.abort = this.#o.send(task.job, (attempt) => {
+      const latencyMs = performance.now() - sent;
+      this.latency.add(latencyMs);
+      this.#settle(task, attempt, latencyMs);
+    });
   }
 
-  #settle(task: Task, attempt: Attempt): void {
+  #settle(task: Task, attempt: Attempt, latencyMs: number): void {
     if (!this.#inFlight.delete(task)) return; // abandoned
-    const now = this.#o.clock.now();
-    if (attempt.kind === "response") {
-      this.#answered = true;
-      this.#lastAnswer = now;
-    }
+    task.abort = null;
+    if (!this.#answered) task.probes++;
+    if (attempt.kind === "response") this.#answered = true;
+    else if (attempt.sent) task.ambiguous = true;
     const verdict = classify(attempt);
     this.#remember(verdict === "retry");
-    const { job, attempts } = task;
-    const status = attempt.kind === "response" ? attempt.status : 0;
-    let outcome: DeliveryOutcome | null = null;
-    let delay: number | undefined;
+    const outcome = this.#outcome(task, attempt, verdict);
+    const delayMs = outcome === null ? this.#delay(task, attempt) : undefined;
+    this.#o.onAttempt?.({
+      job: task.job,
+      attempt,
+      number: task.attempts,
+      delayMs,
+      latencyMs,
+    });
+    if (outcome !== null) this.#finish(outcome);
+    else this.#wait(task, delayMs!);
+    this.#pump();
+  }
+
+  /** The row's outcome after this attempt, or null when it is retried. */
+  #outcome(
+    task: Task,
+    attempt: Attempt,
+    verdict: string,
+  ): DeliveryOutcome | null {
+    const { job, attempts, ambiguous } = task;
     if (verdict === "delivered") {
-      outcome = { kind: "delivered", job, attempts, status };
-    } else if (verdict === "final") {
+      return { kind: "delivered", job, attempts, ambiguous };
+    }
+    if (verdict === "final" && attempt.kind === "response") {
       const message = describeAttempt(attempt);
-      outcome = { kind: "refused", job, attempts, status, message };
-    } else if (this.#stopped) {
-      outcome = { kind: "unfinished", job, attempts };
-    } else if (attempts > this.#o.maxRetries) {
-      const reason = `gave up after ${attempts} attempts: ${
-        describeAttempt(attempt)
-      }`;
-      outcome = { kind: "failed", job, attempts, cause: "retries", reason };
-    } else if (
-      attempt.kind === "response" || now - this.#lastAnswer < this.#o.giveUpMs
-    ) {
-      delay = retryDelay(
-        attempt,
-        attempts - 1,
-        this.#o.backoff,
-        this.#o.random,
-        now,
+      return {
+        kind: "refused",
+        job,
+        attempts,
+        status: attempt.status,
+        message,
+      };
+    }
+    if (this.#stopped) {
+      return pending(task, "stopped", describeAttempt(attempt));
+    }
+    if (this.#answered && attempts - task.probes >= this.#o.maxRetries + 1) {
+      return pending(
+        task,
+        "retries",
+        `gave up after ${attempts} attempts: ${describeAttempt(attempt)}`,
       );
     }
-    this.#o.onAttempt?.(job, attempt, attempts, delay);
-    if (outcome !== null) {
-      this.#finish(outcome);
-    } else if (delay === undefined) {
-      this.#giveUp(task, attempt, now);
-    } else {
-      this.retries++;
-      const timer = this.#o.clock.setTimeout(() => {
-        this.#waiting.delete(task);
-        this.#ready.push(task);
-        this.#pump();
-      }, delay);
-      this.#waiting.set(task, timer);
-    }
-    this.#pump();
+    return null;
+  }
+
+  #delay(task: Task, attempt: Attempt): number {
+    const now = this.#o.clock.now();
+    const backoff = this.#answered ? this.#o.backoff : this.#o.probeBackoff;
+    return retryDelay(attempt, task.attempts - 1, backoff, this.#o.random, now);
+  }
+
+  #wait(task: Task, delayMs: number): void {
+    this.retries++;
+    const timer = this.#o.clock.setTimeout(() => {
+      this.#waiting.delete(task);
+      this.#ready.push(task);
+      this.#pump();
+    }, delayMs);
+    this.#waiting.set(task, timer);
   }
 
   /**
@@ -357,25 +396,6 @@ export class Delivery {
     this.#recent[i] = failed ? 1 : 0;
     this.#recentFailures += this.#recent[i];
     this.#recentCount++;
-  }
-
-  #giveUp(task: Task, attempt: Attempt, now: number): void {
-    const silent = Math.round((now - this.#lastAnswer) / 1000);
-    this.gaveUp = `no answer from the service for ${silent} s (last error: ${
-      describeAttempt(attempt)
-    })`;
-    const reason = `service unreachable: ${describeAttempt(attempt)}`;
-    // This row and everything else in progress fail the same way; nothing
-    // more is taken.
-    this.#stopped = true;
-    const failed = (t: Task): DeliveryOutcome => ({
-      kind: "failed",
-      ...t,
-      cause: "unreachable",
-      reason,
-    });
-    this.#finish(failed(task));
-    this.#endWaiting(failed);
   }
 
   #finish(outcome: DeliveryOutcome): void {
@@ -396,4 +416,13 @@ export class Delivery {
       resolve();
     }
   }
+}
+
+function pending(
+  task: Task,
+  cause: "retries" | "stopped",
+  lastError: string,
+): DeliveryOutcome {
+  const { job, attempts, ambiguous } = task;
+  return { kind: "pending", job, attempts, ambiguous, cause, lastError };
 }

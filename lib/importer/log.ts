@@ -18,10 +18,29 @@ export const LEVELS = [
 /** One of {@link LEVELS}. */
 export type LogLevel = typeof LEVELS[number];
 
+/** Structured details of an event, for JSON logs (stable keys). */
+export interface LogData {
+  /** The input line the event is about. */
+  line?: number;
+  /** The field at fault. */
+  field?: string;
+  /** A short, stable reason (the report's reason key). */
+  reason?: string;
+  /** The HTTP status. */
+  status?: number;
+  /** The attempt's number for the row, from 1. */
+  attempt?: number;
+}
+
+/** How a log line is written. */
+export type LogFormat = "text" | "json";
+
 /** Options for {@link createLogger}. */
 export interface LoggerOptions {
   /** The least severe level printed. @default "INFO" */
   level?: LogLevel;
+  /** `text`: `time LEVEL message`; `json`: one object per line with `time`, `level`, `msg` and the {@link LogData} keys. @default "text" */
+  format?: LogFormat;
   /** Where a finished line goes. @default a synchronous write to stderr */
   write?: (line: string) => void;
   /** The clock, in milliseconds since the epoch. @default Date.now */
@@ -36,13 +55,13 @@ export interface Logger {
   readonly level: LogLevel;
   /** Whether a message at this level would be printed. */
   enabled(level: LogLevel): boolean;
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-  critical(message: string): void;
+  debug(message: string, data?: LogData): void;
+  info(message: string, data?: LogData): void;
+  warn(message: string, data?: LogData): void;
+  error(message: string, data?: LogData): void;
+  critical(message: string, data?: LogData): void;
   /** A message about one row (WARNING unless said), rate-limited. */
-  row(message: string, level?: LogLevel): void;
+  row(message: string, level?: LogLevel, data?: LogData): void;
   /** Prints how many row warnings were left out, if any. */
   flush(): void;
 }
@@ -58,7 +77,8 @@ function writeStderr(line: string): void {
 }
 
 /**
- * A logger printing `time LEVEL message` lines.
+ * A logger printing `time LEVEL message` lines, or one JSON object per
+ * event.
  *
  * @example
  * ```ts
@@ -69,6 +89,14 @@ function writeStderr(line: string): void {
  * log.info("hidden");
  * log.warn("shown");
  * assert.ok(lines.length === 1 && lines[0].includes("WARNING shown"));
+ *
+ * const json: string[] = [];
+ * const machine = createLogger({ format: "json", write: (l) => json.push(l) });
+ * machine.row("line 7: title is empty", "WARNING", { line: 7, field: "title" });
+ * assert.deepEqual(
+ *   Object.keys(JSON.parse(json[0])),
+ *   ["time", "level", "msg", "line", "field"],
+ * );
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
@@ -78,10 +106,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const perSecond = options.rowWarningsPerSecond ?? 10;
   const threshold = LEVELS.indexOf(level);
   const enabled = (l: LogLevel) => LEVELS.indexOf(l) >= threshold;
-  const emit = (l: LogLevel, message: string) => {
-    if (enabled(l)) {
-      write(`${new Date(now()).toISOString()} ${l} ${message}`);
-    }
+  const json = options.format === "json";
+  const emit = (l: LogLevel, message: string, data?: LogData) => {
+    if (!enabled(l)) return;
+    const time = new Date(now()).toISOString();
+    write(
+      json
+        ? JSON.stringify({ time, level: l, msg: message, ...data })
+        : `${time} ${l} ${message}`,
+    );
   };
   let windowStart = -Infinity;
   let shownInWindow = 0;
@@ -100,12 +133,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return {
     level,
     enabled,
-    debug: (m) => emit("DEBUG", m),
-    info: (m) => emit("INFO", m),
-    warn: (m) => emit("WARNING", m),
-    error: (m) => emit("ERROR", m),
-    critical: (m) => emit("CRITICAL", m),
-    row(message, l = "WARNING") {
+    debug: (m, d) => emit("DEBUG", m, d),
+    info: (m, d) => emit("INFO", m, d),
+    warn: (m, d) => emit("WARNING", m, d),
+    error: (m, d) => emit("ERROR", m, d),
+    critical: (m, d) => emit("CRITICAL", m, d),
+    row(message, l = "WARNING", data) {
       if (!enabled(l)) return;
       const t = now();
       if (t - windowStart >= 1000) {
@@ -115,7 +148,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }
       if (shownInWindow < perSecond) {
         shownInWindow++;
-        emit(l, message);
+        emit(l, message, data);
       } else {
         suppressed++;
       }

@@ -1,40 +1,22 @@
 /**
- * The movie: its columns, how one CSV row is normalised, and the rules the
- * receiving service enforces (`../shared/SINK.md`), as one zod schema.
+ * The movie: how one CSV row is normalised, and the rules the receiving
+ * service enforces (`lib/shared/movie_rules.ts`, after `SINK.md`) as one zod
+ * schema, with a plain-check fast path for rows that pass.
  *
  * @module
  */
 
 import { z } from "./_deps.ts";
+import {
+  AWARDS,
+  type Column,
+  COLUMNS,
+  FIRST_YEAR,
+  imageMatches,
+  POPULARITY,
+} from "../shared/movie_rules.ts";
 
-/**
- * The export's columns, in the order of a file without a header row.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { COLUMNS } from "./movie.ts";
- * assert.ok(COLUMNS[0] === "year" && COLUMNS.length === 10);
- * ```
- */
-export const COLUMNS = [
-  "year",
-  "length",
-  "title",
-  "subject",
-  "actor",
-  "actress",
-  "director",
-  "popularity",
-  "awards",
-  "image",
-] as const;
-
-/** One of the export's column names. */
-export type Column = typeof COLUMNS[number];
-
-/** The first year the service accepts. */
-export const FIRST_YEAR = 1888;
+export { type Column, COLUMNS, FIRST_YEAR };
 
 /** What a rule check is called in a rejection, and in the report's counts. */
 export type Rule =
@@ -118,10 +100,10 @@ export function movieSchema(currentYear: number) {
     actor: text,
     actress: text,
     director: text,
-    popularity: number.min(0, { error: "range" }).max(100, { error: "range" })
-      .nullable(),
-    awards: z.enum(["", "Yes", "No"], { error: "awards" }),
-    image: text.regex(/^$|.+\.(?:png|jpg|jpeg)$/, { error: "image" }),
+    popularity: number.min(POPULARITY.min, { error: "range" })
+      .max(POPULARITY.max, { error: "range" }).nullable(),
+    awards: z.enum(AWARDS, { error: "awards" }),
+    image: text.refine((v) => v === "" || imageMatches(v), { error: "image" }),
   });
 }
 
@@ -219,8 +201,6 @@ export function describeRule(
   }
 }
 
-const IMAGE = /^$|.+\.(?:png|jpg|jpeg)$/;
-
 const finiteOrNull = (v: unknown) =>
   v === null || (typeof v === "number" && Number.isFinite(v));
 
@@ -238,12 +218,13 @@ function passes(
     year >= FIRST_YEAR && year <= currentYear &&
     finiteOrNull(m.length) && finiteOrNull(popularity) &&
     (popularity === null ||
-      ((popularity as number) >= 0 && (popularity as number) <= 100)) &&
+      ((popularity as number) >= POPULARITY.min &&
+        (popularity as number) <= POPULARITY.max)) &&
     m.title !== "" && !m.title.includes("\uFFFD") &&
     !m.subject.includes("\uFFFD") && !m.actor.includes("\uFFFD") &&
     !m.actress.includes("\uFFFD") && !m.director.includes("\uFFFD") &&
     (m.awards === "" || m.awards === "Yes" || m.awards === "No") &&
-    !m.image.includes("\uFFFD") && IMAGE.test(m.image);
+    !m.image.includes("\uFFFD") && (m.image === "" || imageMatches(m.image));
 }
 
 /** Checks one row's fields and, when they pass, serialises the movie. */

@@ -1,13 +1,20 @@
 /**
- * The rejects file: every row that was not delivered, as CSV in the input's
- * dialect (delimiter and line ending; always UTF-8), with two leading
- * columns `line` and `reason` before the row's original fields. Fix the rows
- * and import the file again: the importer ignores `line` and `reason`.
+ * The rejects file: the rows a person must fix — invalid ones, and those
+ * the service refused with a 4xx — as CSV in the input's dialect (delimiter
+ * and line ending; always UTF-8), with two leading columns `line` and
+ * `reason` before the row's fields. Fix the rows and import the file
+ * again: the importer ignores `line` and `reason`.
+ *
+ * Writes are synchronous (a 64 KiB buffer at a time): a failed write (a
+ * full disk, a revoked permission) is reported once through `onError` and
+ * never escapes as an unhandled promise.
  *
  * @module
  */
 
 import { Papa } from "./_deps.ts";
+import { COLUMNS } from "./movie.ts";
+import { droppedIndices, type Layout, normalizeName } from "./csv/layout.ts";
 
 /** Options for {@link openRejects}. */
 export interface RejectsOptions {
@@ -17,18 +24,22 @@ export interface RejectsOptions {
   newline?: "\n" | "\r\n";
   /** The input's column names; the rejects file's header is `line`, `reason`, then these. */
   columns: readonly string[];
+  /** Told of the first failed write (the writer stops writing). @default undefined */
+  onError?: (message: string) => void;
 }
 
 /** An open rejects file. */
 export interface RejectsWriter {
   /** Appends one rejected row. */
   add(line: number, reason: string, fields: readonly string[]): void;
-  /** Rows written so far. */
+  /** Rows added so far. */
   readonly count: number;
+  /** The first write error, if any. */
+  readonly error: string | null;
   /** Writes what is buffered. */
-  flush(): Promise<void>;
+  flush(): void;
   /** Flushes and closes. */
-  close(): Promise<void>;
+  close(): void;
 }
 
 /**
@@ -38,7 +49,7 @@ export interface RejectsWriter {
  * ```ts
  * import assert from "node:assert/strict";
  * import { csvRecord } from "./rejects.ts";
- * assert.ok(csvRecord(["a", "b;c"], ";") === 'a;"b;c"');
+ * assert.equal(csvRecord(["a", "b;c"], ";"), 'a;"b;c"');
  * ```
  */
 export function csvRecord(
@@ -48,68 +59,121 @@ export function csvRecord(
   return Papa.unparse([fields as string[]], { delimiter, newline: "\n" });
 }
 
+/** The input's columns as the rejects file writes them. */
+export interface RejectsColumns {
+  /** The column names (the input's, less a re-imported rejects file's `line` and `reason`). */
+  names: string[];
+  /** A row's own fields, less `line` and `reason`. */
+  original(fields: readonly string[]): readonly string[];
+  /** The fields of a row as it was sent, from its JSON body (for a row the service refused). */
+  sent(body: string): string[];
+}
+
 /**
- * Creates (or truncates) the rejects file and writes its header.
+ * The rejects file's columns for an input's layout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rejectsColumns } from "./rejects.ts";
+ * import { headerLayout } from "./csv/layout.ts";
+ * const columns = rejectsColumns(headerLayout(["line", "reason", "year", "title", "awards"]));
+ * assert.deepEqual(columns.names, ["year", "title", "awards"]);
+ * assert.deepEqual(columns.original(["7", "bad", "1999", "", "No"]), ["1999", "", "No"]);
+ * assert.deepEqual(columns.sent('{"year":1999,"title":"X","awards":"No","length":null}'), ["1999", "X", "No"]);
+ * ```
+ */
+export function rejectsColumns(layout: Layout): RejectsColumns {
+  const header = layout.header ?? [...COLUMNS];
+  const dropped = droppedIndices(layout);
+  const keep = (_: unknown, i: number) => !dropped.has(i);
+  const names = header.filter(keep);
+  const movieKeys = names.map((name) => {
+    const n = normalizeName(name);
+    return (COLUMNS as readonly string[]).find((c) => normalizeName(c) === n) ??
+      null;
+  });
+  return {
+    names,
+    original: (fields) => dropped.size === 0 ? fields : fields.filter(keep),
+    sent(body) {
+      const movie = JSON.parse(body) as Record<string, unknown>;
+      return movieKeys.map((key) =>
+        key === null ? "" : String(movie[key] ?? "")
+      );
+    },
+  };
+}
+
+const encoder = new TextEncoder();
+const BUFFER_CHARS = 64 * 1024;
+
+/**
+ * Creates (or truncates) the rejects file and writes its header. Throws
+ * only when the file cannot be created (checked before anything is sent).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { openRejects } from "./rejects.ts";
  * const path = await Deno.makeTempFile();
- * const rejects = await openRejects(path, { columns: ["year", "title"] });
+ * const rejects = openRejects(path, { columns: ["year", "title"] });
  * rejects.add(3, "title is empty", ["1999", ""]);
- * await rejects.close();
+ * rejects.close();
  * assert.ok((await Deno.readTextFile(path)).startsWith("line;reason;year;title\n3;"));
  * ```
  */
-export async function openRejects(
+export function openRejects(
   path: string,
   options: RejectsOptions,
-): Promise<RejectsWriter> {
+): RejectsWriter {
   const delimiter = options.delimiter ?? ";";
   const newline = options.newline ?? "\n";
-  const file = await Deno.open(path, {
+  const file = Deno.openSync(path, {
     write: true,
     create: true,
     truncate: true,
   });
-  const encoder = new TextEncoder();
-  let buffer: string[] = [
-    csvRecord(["line", "reason", ...options.columns], delimiter) + newline,
-  ];
-  let buffered = buffer[0].length;
+  let buffer = csvRecord(["line", "reason", ...options.columns], delimiter) +
+    newline;
   let count = 0;
+  let error: string | null = null;
   let closed = false;
-  const flush = async () => {
-    if (buffer.length === 0) return;
-    const bytes = encoder.encode(buffer.join(""));
-    buffer = [];
-    buffered = 0;
-    let written = 0;
-    while (written < bytes.length) {
-      written += await file.write(bytes.subarray(written));
+  const flush = () => {
+    if (buffer === "" || error !== null) return;
+    const bytes = encoder.encode(buffer);
+    buffer = "";
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        written += file.writeSync(bytes.subarray(written));
+      }
+    } catch (e) {
+      error = `cannot write the rejects file ${path}: ${
+        (e as Error).message.split("\n")[0]
+      }`;
+      options.onError?.(error);
     }
   };
-  let pending: Promise<void> = Promise.resolve();
+  flush();
   return {
     add(line, reason, fields) {
-      const record = csvRecord([String(line), reason, ...fields], delimiter) +
+      buffer += csvRecord([String(line), reason, ...fields], delimiter) +
         newline;
-      buffer.push(record);
-      buffered += record.length;
       count++;
-      if (buffered > 64 * 1024) pending = pending.then(flush);
+      if (buffer.length > BUFFER_CHARS) flush();
     },
     get count() {
       return count;
     },
-    flush() {
-      return pending = pending.then(flush);
+    get error() {
+      return error;
     },
-    async close() {
+    flush,
+    close() {
       if (closed) return;
       closed = true;
-      await (pending = pending.then(flush));
+      flush();
       file.close();
     },
   };

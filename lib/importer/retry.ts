@@ -24,10 +24,21 @@ export type Attempt =
     error: NetworkError;
     /** The runtime's own words. */
     message: string;
+    /**
+     * Whether the request had been written when it failed: then the
+     * service may have stored the row (an *ambiguous* attempt).
+     */
+    sent: boolean;
   };
 
 /** Failures below HTTP. */
-export type NetworkError = "refused" | "reset" | "timeout" | "dns" | "other";
+export type NetworkError =
+  | "refused"
+  | "reset"
+  | "timeout"
+  | "dns"
+  | "aborted"
+  | "other";
 
 /** The verdict on an attempt. */
 export type Verdict = "delivered" | "retry" | "final";
@@ -152,7 +163,7 @@ export function retryDelay(
  * ```ts
  * import assert from "node:assert/strict";
  * import { describeAttempt } from "./retry.ts";
- * assert.ok(describeAttempt({ kind: "network", error: "refused", message: "" }) === "connection refused");
+ * assert.ok(describeAttempt({ kind: "network", error: "refused", message: "", sent: false }) === "connection refused");
  * ```
  */
 export function describeAttempt(attempt: Attempt): string {
@@ -166,6 +177,8 @@ export function describeAttempt(attempt: Attempt): string {
         return "timed out";
       case "dns":
         return "host name not found";
+      case "aborted":
+        return "aborted";
       default:
         return attempt.message;
     }

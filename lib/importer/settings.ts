@@ -10,6 +10,7 @@
 
 import type { Config } from "./config.ts";
 import { NAME, VERSION } from "../shared/version.ts";
+import { DELIMITER_ALLOWED } from "./csv/dialect.ts";
 
 /** One setting: how to give it, its default, and what it means. */
 export interface Setting {
@@ -75,12 +76,43 @@ export const SETTINGS: readonly Setting[] = [
     allowed: "one of DEBUG, INFO, WARNING, ERROR, CRITICAL (any case)",
   },
   {
+    key: "logFormat",
+    flag: "--log-format",
+    arg: "FORMAT",
+    env: "LOG_FORMAT",
+    default: "text",
+    meaning:
+      "text: `time LEVEL message` lines; json: one JSON object per event (time, level, msg, line, field, reason, status, attempt)",
+    allowed: "text or json",
+  },
+  {
+    key: "logRows",
+    flag: "--log-rows",
+    arg: "BOOL",
+    env: "LOG_ROWS",
+    default: "yes",
+    meaning:
+      "log one line per rejected or pending row (no: progress and errors only; every such row is in the rejects file or the report anyway)",
+    allowed: "true/false, 1/0 or yes/no (any case)",
+  },
+  {
+    key: "progress",
+    flag: "--progress",
+    arg: "MODE",
+    env: "PROGRESS",
+    default: "auto",
+    meaning:
+      "live progress: bar (one status line redrawn on a terminal), lines (an INFO line every 5 s), off; auto = bar on a terminal, else lines",
+    allowed: "auto, bar, lines or off",
+  },
+  {
     key: "stopOnErrors",
     flag: "--stop-on-errors",
     arg: "N",
     env: "STOP_ON_ERRORS",
     default: "0",
-    meaning: "stop once N rows have failed; 0 never stops",
+    meaning:
+      "stop once N rows have failed (invalid, refused by the service, or out of retries), counted as answers arrive; 0 never stops",
     allowed: "a whole number, 0 or more",
   },
   {
@@ -147,12 +179,13 @@ export const SETTINGS: readonly Setting[] = [
     allowed: PATH_ALLOWED,
   },
   {
-    key: "journalPath",
-    flag: "--journal",
-    arg: "PATH",
-    env: "JOURNAL_FILE",
-    default: "import.journal",
-    meaning: "the resume journal",
+    key: "ledgerDir",
+    flag: "--ledger-dir",
+    arg: "DIR",
+    env: "LEDGER_DIR",
+    default: "ledger",
+    meaning:
+      "the folder of the delivery ledgers, one per destination URL: rows they record are never sent again",
     allowed: PATH_ALLOWED,
   },
   {
@@ -161,7 +194,18 @@ export const SETTINGS: readonly Setting[] = [
     arg: null,
     env: "FRESH",
     default: "false",
-    meaning: "ignore the journal and start over",
+    meaning:
+      "send every row again, even those the ledger says were delivered (it says first how many)",
+    allowed: BOOL_ALLOWED,
+  },
+  {
+    key: "dedupe",
+    flag: "--dedupe",
+    arg: null,
+    env: "DEDUPE",
+    default: "false",
+    meaning:
+      "skip a row whose JSON body equals an earlier row's in the input (counted as a duplicate of that line)",
     allowed: BOOL_ALLOWED,
   },
   {
@@ -181,7 +225,7 @@ export const SETTINGS: readonly Setting[] = [
     env: "CSV_DELIMITER",
     default: "auto",
     meaning: "the CSV's field delimiter; auto detects it",
-    allowed: "auto, ; or , (or the words semicolon, comma)",
+    allowed: DELIMITER_ALLOWED,
   },
   {
     key: "encoding",
@@ -209,8 +253,38 @@ export const SETTINGS: readonly Setting[] = [
     env: "GIVE_UP_AFTER",
     default: "30s",
     meaning:
-      "stop when the service has given no HTTP answer at all for this long",
+      "stop when every request has failed, without an HTTP answer, for this long (from the first failure); the rows stay pending",
     allowed: `a duration from 1ms to 24h, ${DURATION_EXAMPLES}`,
+  },
+  {
+    key: "connectTimeoutMs",
+    flag: "--connect-timeout",
+    arg: "DURATION",
+    env: "CONNECT_TIMEOUT",
+    default: "10s",
+    meaning:
+      "at the start, how long to keep probing a service that never answers before stopping (exit 1)",
+    allowed: `a duration from 1ms to 24h, ${DURATION_EXAMPLES}`,
+  },
+  {
+    key: "metricsPort",
+    flag: "--metrics-port",
+    arg: "N",
+    env: "METRICS_PORT",
+    default: "0",
+    meaning:
+      "serve Prometheus metrics on http://127.0.0.1:N/metrics during the run; 0 = off",
+    allowed: "a whole number from 0 to 65535",
+  },
+  {
+    key: "pushgateway",
+    flag: "--pushgateway",
+    arg: "URL",
+    env: "PUSHGATEWAY_URL",
+    default: "",
+    meaning:
+      "push the final metrics to this Prometheus Pushgateway at the end (job parse_and_post); empty = off",
+    allowed: "an http:// or https:// URL, or empty",
   },
   {
     key: "envFile",

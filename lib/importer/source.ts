@@ -109,6 +109,10 @@ export interface Source {
    * pulled. Errors with {@link InputError} on an unterminated quote.
    */
   items: ReadableStream<SourceItem[]>;
+  /** The input's size in bytes (0 when unknown: a stream). */
+  size: number;
+  /** Bytes read from the input so far (a chunk or two ahead of the items pulled). */
+  bytesRead(): number;
   /** Stops reading and releases the file (also fine after the end). */
   close(): Promise<void>;
 }
@@ -183,7 +187,17 @@ export async function openSource(
         file.close();
       } catch { /* already closed by the end of the stream */ }
     };
-    return await openBytes(file.readable, choice, options, path, release);
+    let read = 0;
+    const counted = file.readable.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          read += chunk.length;
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    const source = await openBytes(counted, choice, options, path, release);
+    return { ...source, size: info.size, bytesRead: () => read };
   } catch (e) {
     if (!handedOver) file.close();
     throw e instanceof InputError || isPermissionError(e)
@@ -394,6 +408,8 @@ async function openText(
       dialect,
       layout,
       items,
+      size: 0,
+      bytesRead: () => 0,
       async close() {
         buffered.length = 0;
         await reader.cancel().catch(() => {});

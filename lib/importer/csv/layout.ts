@@ -265,3 +265,23 @@ export function headerLayout(
   }
   return { header: [...fields], width: fields.length, index, ignored };
 }
+
+/**
+ * The header's fields that are a re-imported rejects file's own `line` and
+ * `reason` columns (by index): dropped when checking and rewriting rows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { droppedIndices, headerLayout } from "./layout.ts";
+ * const layout = headerLayout(["line", "reason", "year", "title", "awards"]);
+ * assert.deepEqual([...droppedIndices(layout)], [0, 1]);
+ * ```
+ */
+export function droppedIndices(layout: Layout): ReadonlySet<number> {
+  return new Set(
+    (layout.header ?? []).flatMap((name, i) =>
+      IGNORED_COLUMNS.includes(normalizeName(name)) ? [i] : []
+    ),
+  );
+}
