@@ -1,4 +1,6 @@
 /** Running the importer (or any entry point) as a real subprocess. @module */
+import { fileURLToPath } from "node:url";
+import { BACKUP } from "./_shared_data.ts";
 
 /** What a finished subprocess said. */
 export interface Output {
@@ -7,12 +9,13 @@ export interface Output {
   stderr: string;
 }
 
-import { BACKUP } from "./_shared_data.ts";
-
 const decoder = new TextDecoder();
 
 /** The repository's root folder. */
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(
+  /[\\/]$/,
+  "",
+);
 
 /** The real input shared with the exercise (never copied into the repo). */
 export { BACKUP } from "./_shared_data.ts";
@@ -50,13 +53,17 @@ export function importerArgs(
     `--allow-write=${dir}`,
     ...(port === null ? [] : [`--allow-net=127.0.0.1:${port}`]),
     "--allow-env",
+    "--no-prompt",
+    "--v8-flags=--max-semi-space-size=4,--max-old-space-size=256",
     `${ROOT}/main.ts`,
     "--rejects",
     `${dir}/rejects.csv`,
     "--report",
     `${dir}/report.json`,
-    "--journal",
-    `${dir}/import.journal`,
+    "--ledger-dir",
+    `${dir}/ledger`,
+    "--progress",
+    "off",
     ...extra,
   ];
 }
