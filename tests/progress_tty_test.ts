@@ -70,7 +70,7 @@ function fixtureCommand(mode: string, intervalMs = 5000): string[] {
     Deno.execPath(),
     "run",
     NARROW_ENV,
-    new URL(import.meta.url).pathname,
+    import.meta.filename!,
     mode,
     String(intervalMs),
   ];
