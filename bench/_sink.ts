@@ -1,13 +1,14 @@
 /**
  * The local service for the benchmark, as its own process (`deno run -A
- * sink.ts --port 0 --log false …`), so it never shares an event loop with
- * what is measured: start it, reset its counters between runs, read its
- * counters and its CPU time, stop it.
+ * sink.ts --port 0 --fail-rate R --log false --seed S …`), so it never
+ * shares an event loop or a CPU count with what is measured: start it,
+ * reset its counters between runs, read its counters (the requests it
+ * counted, by status) and its CPU time, stop it.
  *
  * @module
  */
 
-import { cpuSecondsOf } from "./_process.ts";
+const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
 
 /** A running sink process. */
 export interface SinkProcess {
@@ -37,8 +38,22 @@ export interface SinkProcessOptions {
   failRate: number;
   /** Seed of the faults. */
   seed: number;
+  /** More flags for sink.ts (e.g. its server timeouts). @default [] */
+  extraArgs?: string[];
   /** Give up waiting for it to listen after this many ms. @default 30000 */
   startTimeoutMs?: number;
+}
+
+/** CPU seconds (user + system) a live process has used; 0 when unknown. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -92,6 +107,7 @@ export async function startSinkProcess(
       String(options.seed),
       "--log",
       "false",
+      ...(options.extraArgs ?? []),
     ],
     cwd: options.root,
     env: { NO_COLOR: "1" },
@@ -146,7 +162,7 @@ export async function startSinkProcess(
       const res = await fetch(`${base}/metrics`);
       return parsePostCounts(await res.text());
     },
-    cpuSeconds: () => cpuSecondsOf(child.pid) ?? 0,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     close() {
       closed ??= (async () => {
         try {

@@ -4,7 +4,7 @@
  * serialise (the JSON body), on one core, over 100,000 generated rows with
  * the export's usual defects. rows/s = 100,000 ÷ the time per iteration.
  *
- * Run with `deno bench -A bench/pipeline_bench.ts` (or `deno task bench:cpu`).
+ * Run with `deno bench -A bench/pipeline_bench.ts`.
  *
  * @module
  */
