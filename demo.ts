@@ -9,7 +9,7 @@
  * @module
  */
 
-import { runImport } from "./lib/importer/import.ts";
+import { runImport } from "./lib/importer/run.ts";
 import { createLogger } from "./lib/importer/log.ts";
 import { startSink } from "./lib/sink/server.ts";
 
@@ -17,7 +17,7 @@ import { startSink } from "./lib/sink/server.ts";
 export interface DemoOptions {
   /** The CSV to import. @default "data/sample.csv" */
   csv?: string;
-  /** Where the rejects file, report and journal go. @default "out/demo" */
+  /** Where the rejects file, report and ledger go. @default "out/demo" */
   outDir?: string;
   /** The service's share of random 503s. @default 0.2 */
   failRate?: number;
@@ -38,6 +38,9 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   const csv = options.csv ?? "data/sample.csv";
   const outDir = options.outDir ?? "out/demo";
   const print = options.print ?? console.log;
+  // Each demo's service listens on a new port, so a new URL and ledger:
+  // the last demo's ledger is of no use.
+  await Deno.remove(`${outDir}/ledger`, { recursive: true }).catch(() => {});
   await Deno.mkdir(outDir, { recursive: true });
   const sink = startSink({
     port: 0,
@@ -58,12 +61,12 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
       urlOut: `${sink.url}/movies`,
       rejectsPath: `${outDir}/rejects.csv`,
       reportPath: `${outDir}/report.json`,
-      journalPath: `${outDir}/import.journal`,
-      fresh: true,
+      ledgerDir: `${outDir}/ledger`,
     }, {
       log: createLogger({ level: "WARNING", rowWarningsPerSecond: 5 }),
       summary: print,
     });
+    if (report === null) return exitCode;
     const counts = sink.counters();
     const posts = Object.entries(counts.post).sort().map(([status, n]) =>
       `${status}: ${n}`

@@ -182,7 +182,12 @@ export async function main(args: string[]): Promise<number> {
   const required = needs(config);
   const missing = missingPermissions(required.needs, required.names);
   if (missing.length > 0) {
-    for (const line of permissionHint(missing, args)) log.error(line);
+    const [what, command, see] = permissionHint(missing, args);
+    log.error(what);
+    // The command is printed as it is, to copy (in JSON logs, as a message).
+    if (config.logFormat === "json") log.error(command.trim());
+    else printErr(command);
+    log.error(see);
     return 2;
   }
   const settings = settingsInEffect(config, loaded.sources);

@@ -20,4 +20,5 @@ export const refused: Attempt = {
   kind: "network",
   error: "refused",
   message: "Connection refused",
+  sent: false,
 };

@@ -1,16 +1,19 @@
 /** In-process import runs against a fake service, for tests. @module */
 
 import {
+  type ImportDeps,
   type ImportOptions,
   type ImportResult,
   runImport,
-} from "../lib/importer/import.ts";
+} from "../lib/importer/run.ts";
+import type { Job, SendJob } from "../lib/importer/deliver.ts";
 import { createLogger } from "../lib/importer/log.ts";
-import type { Send } from "../lib/importer/post.ts";
+import type { Report } from "../lib/importer/report.ts";
 import type { Attempt } from "../lib/importer/retry.ts";
 
 /** A run's result plus everything it printed and wrote. */
 export interface Run extends ImportResult {
+  report: Report;
   logs: string[];
   summary: string;
   stdout: string;
@@ -18,37 +21,38 @@ export interface Run extends ImportResult {
   dir: string;
 }
 
-/** Answers 201 to everything. */
-export const accept: Send = () =>
-  Promise.resolve({
-    kind: "response",
-    status: 201,
-    body: "",
-    retryAfter: null,
-  });
-
-/** A fake service recording every body it was sent, answering with `answer`. */
-export function recorder(answer: (body: string, n: number) => Attempt = () => ({
+/** 201 Created, with no body. */
+const created: Attempt = {
   kind: "response",
   status: 201,
   body: "",
   retryAfter: null,
-})) {
+};
+
+/**
+ * A fake service recording every body and key it was sent, answering each
+ * with `answer` (after a microtask, like a real client).
+ */
+export function recorder(
+  answer: (body: string, n: number, job: Job) => Attempt = () => created,
+) {
   const sent: string[] = [];
   const keys: string[] = [];
-  const send: Send = (_url, body, key) => {
-    sent.push(body);
-    keys.push(key);
-    return Promise.resolve(answer(body, sent.length));
+  const send: SendJob = (job, done) => {
+    sent.push(job.body);
+    keys.push(`${job.key.d0}:${job.key.d1}:${job.key.d2}:${job.key.k}`);
+    const attempt = answer(job.body, sent.length, job);
+    queueMicrotask(() => done(attempt));
+    return () => {};
   };
   return { send, sent, keys };
 }
 
-/** Runs an import of `csv` (a path) with outputs in a temp folder. */
+/** Runs an import of `csv` (a path) with its outputs and ledger in a temp folder. */
 export async function run(
   csv: string,
   options: Partial<ImportOptions> = {},
-  deps: { send?: Send; signal?: AbortSignal; dir?: string } = {},
+  deps: Partial<ImportDeps> & { dir?: string } = {},
 ): Promise<Run> {
   const dir = deps.dir ?? await Deno.makeTempDir({ prefix: "pp-import-" });
   const logs: string[] = [];
@@ -59,7 +63,7 @@ export async function run(
     urlOut: "http://service.test/movies",
     rejectsPath: `${dir}/rejects.csv`,
     reportPath: `${dir}/report.json`,
-    journalPath: `${dir}/import.journal`,
+    ledgerDir: `${dir}/ledger`,
     ...options,
   }, {
     log: createLogger({
@@ -67,8 +71,7 @@ export async function run(
       write: (l) => logs.push(l),
       rowWarningsPerSecond: 1e9,
     }),
-    send: deps.send ?? accept,
-    signal: deps.signal,
+    send: recorder().send,
     random: () => 0,
     currentYear: 2026,
     stdout: (text) => {
@@ -76,9 +79,21 @@ export async function run(
       return Promise.resolve();
     },
     summary: (text) => summary = text,
+    ...deps,
   });
-  const rejects = await Deno.readTextFile(`${dir}/rejects.csv`).catch(() => "");
-  return { ...result, logs, summary, stdout, rejects, dir };
+  const rejectsFile = options.dryRun ? "rejects.dry-run.csv" : "rejects.csv";
+  const rejects = await Deno.readTextFile(`${dir}/${rejectsFile}`).catch(() =>
+    ""
+  );
+  return {
+    ...result,
+    report: result.report!,
+    logs,
+    summary,
+    stdout,
+    rejects,
+    dir,
+  };
 }
 
 /** Writes text (or bytes) to a temp CSV file and returns its path. */

@@ -11,19 +11,21 @@ import { FakeClock, settle } from "./_fake_clock.ts";
 const ok = created;
 const job = (line: number): Job => ({
   line,
-  fields: [String(line)],
+  key: { d0: line, d1: 0, d2: 0, k: 0 },
   body: `{"line":${line}}`,
 });
 
 /** A send whose answers the test gives by hand, one request at a time. */
 class ManualService {
-  pending: { job: Job; attempt: number; answer: (a: Attempt) => void }[] = [];
+  pending: { job: Job; answer: (a: Attempt) => void }[] = [];
+  aborted: number[] = [];
   maxInFlight = 0;
-  send = (j: Job, attempt: number) =>
-    new Promise<Attempt>((answer) => {
-      this.pending.push({ job: j, attempt, answer });
-      this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
-    });
+  send = (j: Job, answer: (a: Attempt) => void) => {
+    const entry = { job: j, answer };
+    this.pending.push(entry);
+    this.maxInFlight = Math.max(this.maxInFlight, this.pending.length);
+    return () => this.aborted.push(j.line);
+  };
   /** Answers the oldest pending request. */
   async answer(a: Attempt): Promise<Job> {
     const next = this.pending.shift();
@@ -132,7 +134,7 @@ Deno.test("a final 4xx is not retried and keeps the service's message", async ()
   }]);
 });
 
-Deno.test("after maxRetries the row fails with the last error", async () => {
+Deno.test("after maxRetries the row stays pending with the last error", async () => {
   const { service, delivery, outcomes, clock } = setup({ maxRetries: 2 });
   delivery.submit(job(9));
   for (let i = 0; i < 3; i++) {
@@ -142,12 +144,9 @@ Deno.test("after maxRetries the row fails with the last error", async () => {
   await delivery.idle();
   assert.equal(outcomes.length, 1);
   const outcome = outcomes[0];
-  assert.equal(outcome.kind, "failed");
+  assert.ok(outcome.kind === "pending" && outcome.cause === "retries");
   assert.equal(outcome.attempts, 3);
-  assert.match(
-    (outcome as { reason: string }).reason,
-    /gave up after 3 attempts: HTTP 503/,
-  );
+  assert.match(outcome.lastError, /gave up after 3 attempts: HTTP 503/);
 });
 
 Deno.test("a row waiting for its retry does not hold a request slot", async () => {
@@ -163,30 +162,56 @@ Deno.test("a row waiting for its retry does not hold a request slot", async () =
   assert.equal(service.pending[0].job.line, 1, "row 1 retried");
 });
 
-Deno.test("gives up when the service has not answered for giveUpMs", async () => {
+Deno.test("the probe: before any answer one row is retried with the slower probe backoff, without using up its retries", async () => {
   const { service, delivery, outcomes, clock } = setup({
-    giveUpMs: 1000,
-    maxRetries: 100,
+    maxRetries: 2,
+    probeBackoff: { baseMs: 1000, capMs: 2000 },
   });
   delivery.submit(job(1));
   delivery.submit(job(2));
-  for (let i = 0; i < 100 && delivery.gaveUp === null; i++) {
+  for (let i = 0; i < 6; i++) {
+    assert.equal(service.pending.length, 1, "one connection attempt at a time");
     await service.answer(refused);
-    await clock.advance(500);
+    await clock.advance(2000);
   }
-  assert.match(delivery.gaveUp ?? "", /no answer from the service/);
-  assert.equal(delivery.stopped, true);
-  assert.equal(delivery.hasRoom, false);
-  await delivery.idle();
-  assert.deepEqual(outcomes.map((o) => o.kind), ["failed", "failed"]);
-  assert.match(
-    (outcomes[0] as { reason: string }).reason,
-    /service unreachable: connection refused/,
+  assert.equal(
+    outcomes.length,
+    0,
+    "six refusals, yet no row has run out of retries",
   );
-  assert.ok(clock.time >= 1000);
+  assert.ok(clock.pending().length <= 1);
+  await service.answer(ok);
+  await service.answer(ok);
+  await delivery.idle();
+  assert.deepEqual(outcomes.map((o) => o.kind), ["delivered", "delivered"]);
 });
 
-Deno.test("stop: waiting rows end unfinished at once; in-flight ones end by their answer", async () => {
+Deno.test("a failure after the request was written is ambiguous; one before it is not", async () => {
+  const { service, delivery, outcomes, clock } = setup({
+    concurrency: 1,
+    window: 3,
+  });
+  delivery.submit(job(1));
+  await service.answer(ok);
+  delivery.submit(job(2));
+  delivery.submit(job(3));
+  await settle();
+  await service.answer({
+    kind: "network",
+    error: "reset",
+    message: "other side closed",
+    sent: true,
+  });
+  await service.answer(ok); // row 3
+  await clock.advance(1000);
+  await service.answer(ok); // row 2, retried with the same key
+  await delivery.idle();
+  const byLine = Object.fromEntries(outcomes.map((o) => [o.job.line, o]));
+  assert.ok(byLine[2].kind === "delivered" && byLine[2].ambiguous);
+  assert.ok(byLine[3].kind === "delivered" && !byLine[3].ambiguous);
+});
+
+Deno.test("stop: waiting rows end pending at once; in-flight ones end by their answer", async () => {
   const { service, delivery, outcomes, clock } = setup({ concurrency: 3 });
   delivery.submit(job(1));
   await service.answer(ok);
@@ -196,7 +221,7 @@ Deno.test("stop: waiting rows end unfinished at once; in-flight ones end by thei
   assert.equal(service.pending.length, 3); // rows 3, 4, 5
   delivery.stop();
   assert.deepEqual(outcomes.slice(1).map((o) => [o.kind, o.job.line]), [[
-    "unfinished",
+    "pending",
     2,
   ]]);
   assert.deepEqual(clock.pending(), [], "its retry timer is cleared");
@@ -207,7 +232,21 @@ Deno.test("stop: waiting rows end unfinished at once; in-flight ones end by thei
   await delivery.idle();
   assert.deepEqual(
     outcomes.slice(2).map((o) => [o.kind, o.job.line]),
-    [["delivered", 3], ["unfinished", 4], ["unfinished", 5]],
+    [["delivered", 3], ["pending", 4], ["pending", 5]],
+  );
+  assert.deepEqual(
+    service.aborted.sort(),
+    [5],
+    "the abandoned request is aborted",
+  );
+  const [four, five] = outcomes.slice(3);
+  assert.ok(
+    four.kind === "pending" && !four.ambiguous,
+    "row 4 was answered (503)",
+  );
+  assert.ok(
+    five.kind === "pending" && five.ambiguous,
+    "row 5's outcome is unknown",
   );
   await service.answer(ok); // a late answer for an abandoned row changes nothing
   assert.equal(outcomes.length, 5);

@@ -14,3 +14,4 @@ export { Command, InvalidArgumentError, Option } from "npm:commander@15.1.0";
 export { default as Papa } from "npm:papaparse@5.7.1";
 export { parse as parseDotenv } from "npm:dotenv@18.0.10";
 export { Pool } from "npm:undici@7.30.2";
+export { createXXHash128 } from "npm:hash-wasm@4.13.0";

@@ -108,7 +108,7 @@ export interface DeliveryOptions {
   onAttempt?: (event: AttemptEvent) => void;
   /** Requests in flight at most; 1 is sequential. @default 16 */
   concurrency?: number;
-  /** Rows in progress at most. @default 1 when `concurrency` is 1, else `8 × concurrency` */
+  /** Rows in progress at most. @default 1 when `concurrency` is 1, else `max(128, 8 × concurrency)` */
   window?: number;
   /** Retries after the first attempt. @default 15 */
   maxRetries?: number;
@@ -183,7 +183,8 @@ export class Delivery {
     const concurrency = options.concurrency ?? 16;
     this.#o = {
       concurrency,
-      window: options.window ?? (concurrency === 1 ? 1 : 8 * concurrency),
+      window: options.window ??
+        (concurrency === 1 ? 1 : Math.max(128, 8 * concurrency)),
       maxRetries: options.maxRetries ?? 15,
       backoff: options.backoff ?? {},
       probeBackoff: options.probeBackoff ?? { baseMs: 250, capMs: 2000 },
@@ -285,8 +286,11 @@ export class Delivery {
 
   #pump(): void {
     const limit = this.#answered && !this.struggling ? this.#o.concurrency : 1;
+    // Until the service has answered once, one row probes it: the others
+    // wait, also while the probe waits for its retry.
+    const probing = !this.#answered && this.#waiting.size > 0;
     while (
-      !this.#stopped && this.#inFlight.size < limit &&
+      !this.#stopped && !probing && this.#inFlight.size < limit &&
       this.#readyHead < this.#ready.length
     ) {
       const task = this.#ready[this.#readyHead++];
@@ -313,7 +317,7 @@ export class Delivery {
   #settle(task: Task, attempt: Attempt, latencyMs: number): void {
     if (!this.#inFlight.delete(task)) return; // abandoned
     task.abort = null;
-    if (!this.#answered) task.probes++;
+    if (!this.#answered && attempt.kind === "network") task.probes++;
     if (attempt.kind === "response") this.#answered = true;
     else if (attempt.sent) task.ambiguous = true;
     const verdict = classify(attempt);
@@ -375,7 +379,9 @@ export class Delivery {
     this.retries++;
     const timer = this.#o.clock.setTimeout(() => {
       this.#waiting.delete(task);
-      this.#ready.push(task);
+      // A retry goes first: it is older than every row still queued.
+      if (this.#readyHead > 0) this.#ready[--this.#readyHead] = task;
+      else this.#ready.unshift(task);
       this.#pump();
     }, delayMs);
     this.#waiting.set(task, timer);

@@ -83,6 +83,15 @@ export class Governor {
     return this.end === null;
   }
 
+  /**
+   * Whether every answer so far was the same 401/403/404/405 and the
+   * verdict is not in yet: rows refused meanwhile are held, not rejected
+   * (the URL may be wrong, not the rows).
+   */
+  get setupInDoubt(): boolean {
+    return this.end === null && this.#setupChecking && this.#setupCount > 0;
+  }
+
   /** Ends the run (the first call wins). */
   stop(end: RunEnd, message: string): void {
     if (this.end !== null) return;

@@ -58,6 +58,8 @@ export interface Recorder {
   readonly pending: LineList<{ line: number; error: string }>;
   /** Rows with an attempt of unknown outcome (for the report). */
   readonly ambiguous: LineList<number>;
+  /** Settles rows held while the set-up was in doubt (call at the end). */
+  finish(): void;
 }
 
 function listed<T>(list: LineList<T>, item: T): void {
@@ -116,8 +118,36 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }
     deps.governor.rowFailed();
   };
+  // Rows refused while every answer says the URL or credentials are wrong
+  // are held: rejects if the set-up turns out fine, pending if not.
+  const held: Extract<RowOutcome, { kind: "refused" }>[] = [];
+  const release = () => {
+    const wrongUrl = deps.governor.end === "wrong_url";
+    for (const o of held.splice(0)) {
+      record(
+        wrongUrl
+          ? {
+            ...o,
+            kind: "pending",
+            ambiguous: false,
+            cause: "stopped",
+            lastError: o.message,
+          }
+          : o,
+      );
+    }
+  };
   const record = (outcome: RowOutcome) => {
-    deps.count?.(outcome.kind === "refused" ? "refused" : outcome.kind);
+    const { governor } = deps;
+    if (
+      outcome.kind === "refused" &&
+      (governor.setupInDoubt || governor.end === "wrong_url")
+    ) {
+      held.push(outcome);
+      return;
+    }
+    if (held.length > 0 && governor.end !== "wrong_url") release();
+    deps.count?.(outcome.kind);
     switch (outcome.kind) {
       case "valid":
         return;
@@ -177,5 +207,5 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         return;
     }
   };
-  return { record, pending, ambiguous };
+  return { record, pending, ambiguous, finish: release };
 }

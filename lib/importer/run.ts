@@ -373,7 +373,15 @@ function createDelivery(
         );
         if (delayMs !== undefined) deps.metrics.retry();
       }
-      if (debug) deps.log.debug(attemptLine(job, attempt, number, delayMs));
+      if (debug) {
+        deps.log.debug(attemptLine(job, attempt, number, delayMs), {
+          line: job.line,
+          attempt: number,
+          ...(attempt.kind === "response"
+            ? { status: attempt.status }
+            : { reason: attempt.error }),
+        });
+      }
     },
     concurrency: o.concurrency,
     maxRetries: o.maxRetries,
@@ -603,6 +611,7 @@ async function closeAll(run: Run): Promise<void> {
   }
   await run.poster?.close();
   await run.source.close();
+  run.recorder.finish();
   run.rejects.close();
   run.ledger?.close();
   run.deps.progress?.done();
