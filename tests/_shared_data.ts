@@ -42,17 +42,23 @@ let told = false;
  * `true` when the backup.csv is missing (use it as `Deno.test`'s `ignore`),
  * printing {@link SKIP_REASON} the first time in this test module.
  *
- * @example The flag is the opposite of {@link HAVE_BACKUP}
+ * @example The flag is the opposite of {@link HAVE_BACKUP}; the reason is said once
  * ```ts
  * import assert from "node:assert/strict";
  * import { HAVE_BACKUP, skipWithoutBackup } from "./_shared_data.ts";
- * assert.equal(skipWithoutBackup(), !HAVE_BACKUP);
+ * const said: string[] = [];
+ * const say = (line: string) => said.push(line);
+ * assert.equal(skipWithoutBackup(say), !HAVE_BACKUP);
+ * assert.equal(skipWithoutBackup(say), !HAVE_BACKUP);
+ * assert.equal(said.length, HAVE_BACKUP ? 0 : 1);
  * ```
  */
-export function skipWithoutBackup(): boolean {
+export function skipWithoutBackup(
+  say: (line: string) => void = console.log,
+): boolean {
   if (!HAVE_BACKUP && !told) {
     told = true;
-    console.log(SKIP_REASON);
+    say(SKIP_REASON);
   }
   return !HAVE_BACKUP;
 }
