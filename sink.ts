@@ -6,12 +6,18 @@
  * `deno task sink --help` lists them with their defaults. A bad value
  * prints one line on stderr and exits with status 2. Ctrl-C or SIGTERM
  * closes the server, flushes the log and the store file, and exits 0.
+ * Like the real service, it applies Go's 2-second read and write
+ * timeouts (and the idle timeout, which follows the read timeout);
+ * `--read-timeout 0 --write-timeout 0` turns them off.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSinkArgs } from "./sink.ts";
- * const parsed = parseSinkArgs(["--port", "0", "--fail-rate", "0"]);
- * console.assert(parsed.ok && parsed.options.port === 0);
+ * const parsed = parseSinkArgs(["--port", "0", "--fail-rate", "0", "--read-timeout", "500ms"]);
+ * assert.ok(parsed.ok);
+ * assert.equal(parsed.options.port, 0);
+ * assert.equal(parsed.options.readTimeoutMs, 500);
  * ```
  *
  * @module
@@ -26,9 +32,10 @@ import { type SinkOptions, startSink } from "./lib/sink/server.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { ParsedSinkArgs } from "./sink.ts";
  * const help: ParsedSinkArgs = { ok: false, exitCode: 0, output: "Usage: sink [options]\n" };
- * console.assert(!help.ok && help.exitCode === 0);
+ * assert.ok(!help.ok && help.exitCode === 0);
  * ```
  */
 export type ParsedSinkArgs =
@@ -42,9 +49,10 @@ export type ParsedSinkArgs =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSinkArgs } from "./sink.ts";
  * const bad = parseSinkArgs(["--fail-rate", "2"]);
- * console.assert(!bad.ok && bad.exitCode === 2 && bad.output.includes("--fail-rate"));
+ * assert.ok(!bad.ok && bad.exitCode === 2 && bad.output.includes("--fail-rate"));
  * ```
  */
 export function parseSinkArgs(args: string[]): ParsedSinkArgs {
@@ -75,7 +83,9 @@ export function parseSinkArgs(args: string[]): ParsedSinkArgs {
         }
       });
     if (setting.defaultValue !== undefined) {
-      option.default(setting.defaultValue);
+      option.default(setting.defaultValue, setting.defaultText);
+    } else if (setting.defaultText !== undefined) {
+      option.description += ` (default: ${setting.defaultText})`;
     }
     program.addOption(option);
     attributes.push([setting.key, option.attributeName()]);
@@ -104,10 +114,11 @@ export function parseSinkArgs(args: string[]): ParsedSinkArgs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./sink.ts";
- * // `deno task sink` is `Deno.exit(await main(Deno.args))`
- * const run: (args: string[]) => Promise<number> = main;
- * console.assert(run.length === 1);
+ * // `deno task sink` is `Deno.exit(await main(Deno.args))`; a bad value
+ * // is one line on stderr and status 2, before anything listens
+ * assert.equal(await main(["--read-timeout", "soon"]), 2);
  * ```
  */
 export async function main(args: string[]): Promise<number> {
@@ -135,10 +146,14 @@ export async function main(args: string[]): Promise<number> {
     return error instanceof RangeError ? 2 : 1;
   }
   const s = sink.settings;
+  const timeouts = [s.readTimeoutMs, s.writeTimeoutMs, s.idleTimeoutMs]
+    .map((ms) => ms > 0 ? `${ms / 1000}s` : "off").join("/");
   console.error(
     `sink: listening on ${sink.url} (fail-rate ${s.failRate}, seed ${
       s.seed ?? "random"
-    }${s.store ? ", storing" : ""}); Ctrl-C to stop`,
+    }${
+      s.store ? ", storing" : ""
+    }, read/write/idle timeouts ${timeouts}); Ctrl-C to stop`,
   );
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

@@ -58,6 +58,9 @@ Deno.test("cli: no flags give the real service's defaults", () => {
       downAfter: 0,
       downSeconds: 0,
       idempotency: false,
+      storeDropRate: 0,
+      readTimeoutMs: 2000,
+      writeTimeoutMs: 2000,
     });
     // and the same as startSink's own defaults
     const resolved = resolveOptions({}) as unknown as Record<string, unknown>;
@@ -102,6 +105,14 @@ Deno.test("cli: every flag sets its option", () => {
       "1.5",
       "--idempotency",
       "yes",
+      "--store-drop-rate",
+      "0.25",
+      "--read-timeout",
+      "500ms",
+      "--write-timeout",
+      "1.5",
+      "--idle-timeout",
+      "0",
     ]);
     assert.deepEqual(options, {
       host: "0.0.0.0",
@@ -121,6 +132,10 @@ Deno.test("cli: every flag sets its option", () => {
       downAfter: 100,
       downSeconds: 1.5,
       idempotency: true,
+      storeDropRate: 0.25,
+      readTimeoutMs: 500,
+      writeTimeoutMs: 1500,
+      idleTimeoutMs: 0,
     });
   });
 });
@@ -132,6 +147,9 @@ Deno.test("cli: SINK_* variables apply when the flag is absent; the flag wins", 
     SINK_STORE: "1",
     SINK_LOG: "false",
     SINK_IDEMPOTENCY: "0",
+    SINK_READ_TIMEOUT: "250ms",
+    SINK_IDLE_TIMEOUT: "1m",
+    SINK_STORE_DROP_RATE: "0.5",
   }, () => {
     const fromEnv = parsedOptions([]);
     assert.equal(fromEnv.port, 1234);
@@ -139,6 +157,10 @@ Deno.test("cli: SINK_* variables apply when the flag is absent; the flag wins", 
     assert.equal(fromEnv.store, true);
     assert.equal(fromEnv.log, false);
     assert.equal(fromEnv.idempotency, false);
+    assert.equal(fromEnv.readTimeoutMs, 250);
+    assert.equal(fromEnv.writeTimeoutMs, 2000);
+    assert.equal(fromEnv.idleTimeoutMs, 60_000);
+    assert.equal(fromEnv.storeDropRate, 0.5);
     assert.equal(parsedOptions(["--port", "4321"]).port, 4321);
   });
 });
@@ -153,6 +175,10 @@ Deno.test("cli: a bad value is one line naming the setting, the value and what i
       [["--seed", "1.5"], /--seed.*'1\.5'.*integer/],
       [["--latency-ms", "-1"], /--latency-ms.*'-1'.*milliseconds/],
       [["--store", "maybe"], /--store.*'maybe'.*true or false/],
+      [["--read-timeout", "soon"], /--read-timeout.*'soon'.*duration/],
+      [["--write-timeout", "-1s"], /--write-timeout.*'-1s'.*duration/],
+      [["--idle-timeout", "25h"], /--idle-timeout.*'25h'.*24h/],
+      [["--store-drop-rate", "2"], /--store-drop-rate.*'2'.*0 to 1/],
       [["--host", " "], /--host.*' '/],
       [["--bogus"], /unknown option '--bogus'/],
       [["extra"], /too many arguments/],
@@ -182,6 +208,12 @@ Deno.test("cli: --help lists every flag with its variable and exits 0", () => {
       assert.ok(parsed.output.includes(setting.flag), setting.flag);
       assert.ok(parsed.output.includes(setting.env), setting.env);
     }
+    // durations show their default as written, not in milliseconds
+    const line = (flag: string) =>
+      parsed.output.replace(/\n\s+/g, " ").split(flag)[1] ?? "";
+    assert.match(line("--read-timeout"), /default: 2s\b/);
+    assert.match(line("--idle-timeout"), /default: the read timeout/);
+    assert.doesNotMatch(parsed.output, /default: 2000/);
   });
 });
 

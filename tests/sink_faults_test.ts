@@ -15,6 +15,7 @@ const NO_FAULTS: FaultPlan = {
   jitterMs: 0,
   rate429: 0,
   dropRate: 0,
+  storeDropRate: 0,
   slowRate: 0,
   downAfter: 0,
   downSeconds: 0,
@@ -336,17 +337,137 @@ Deno.test("faults: a retry after a slow answer's timeout is not stored twice", a
 Deno.test("faults: each fault draws from its own seeded stream", () => {
   const plan = { ...NO_FAULTS, failRate: 0.3 };
   const alone = createFaults(plan, 5);
-  const mixed = createFaults({ ...plan, rate429: 0.5, dropRate: 0.5 }, 5);
+  const mixed = createFaults({
+    ...plan,
+    rate429: 0.5,
+    dropRate: 0.5,
+    storeDropRate: 0.5,
+    slowRate: 0.5,
+  }, 5);
+  const slowAlone = createFaults({ ...NO_FAULTS, slowRate: 0.5 }, 5);
+  let storeDrops = 0;
   for (let i = 0; i < 200; i++) {
     mixed.tooMany();
     mixed.drop();
+    if (mixed.storeDrop()) storeDrops++;
+    assert.equal(mixed.slow(), slowAlone.slow());
     assert.equal(mixed.outage(), alone.outage());
   }
+  assert.ok(storeDrops > 50 && storeDrops < 150);
   const none = createFaults(NO_FAULTS, 5);
   for (let i = 0; i < 100; i++) {
     assert.ok(!none.outage() && !none.tooMany() && !none.drop());
+    assert.ok(!none.storeDrop());
     assert.ok(!none.slow() && !none.down(i));
   }
   const always = createFaults({ ...NO_FAULTS, failRate: 1, slowRate: 1 });
   assert.ok(always.outage() && always.slow());
+});
+
+/** A POST whose body is a stream, which Deno's fetch cannot re-send. */
+function streamedPost(url: string, headers: Record<string, string> = {}) {
+  const body = new Blob([MOVIE]).stream();
+  return fetch(`${url}/movies`, { method: "POST", body, headers });
+}
+
+Deno.test("faults: store-then-drop stores and counts the movie, then closes without an answer", async () => {
+  const sink = sinkWith({ storeDropRate: 1, store: true });
+  try {
+    await assert.rejects(streamedPost(sink.url), TypeError);
+    assert.equal(sink.accepted().length, 1); // once: nothing re-sent it
+    // a raw client sees the connection closed with not one byte of answer
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: sink.port });
+    try {
+      await conn.write(
+        new TextEncoder().encode(
+          `POST /movies HTTP/1.1\r\nHost: x\r\nContent-Length: ${MOVIE.length}\r\n\r\n${MOVIE}`,
+        ),
+      );
+      let read: number | null;
+      try {
+        read = await conn.read(new Uint8Array(1024));
+      } catch (error) {
+        assert.ok(error instanceof Deno.errors.ConnectionReset);
+        read = null;
+      }
+      assert.equal(read, null);
+    } finally {
+      conn.close();
+    }
+    assert.equal(sink.accepted().length, 2);
+    const counts = sink.counters();
+    assert.deepEqual(counts.post, { "201": 2 }); // the handler completed
+    assert.equal(counts.storeDropped, 2);
+    assert.equal(counts.dropped, 0);
+    const text = await sink.metricsText();
+    assert.match(text, /^sink_store_dropped_total 2$/m);
+    assert.match(text, /^sink_post_total\{status="201"\} 2$/m);
+    // refused movies are answered as usual
+    const refused = await fetch(`${sink.url}/movies`, {
+      method: "POST",
+      body: "{}",
+    });
+    assert.equal(refused.status, 400);
+    await refused.body?.cancel();
+  } finally {
+    await sink.close();
+  }
+});
+
+Deno.test("faults: store-then-drop with idempotency: the retry is answered 201, the movie stored once", async () => {
+  const sink = sinkWith({ storeDropRate: 1, store: true, idempotency: true });
+  try {
+    const headers = { "Idempotency-Key": "movie-7" };
+    await assert.rejects(streamedPost(sink.url, headers), TypeError);
+    const retry = await streamedPost(sink.url, headers);
+    await retry.body?.cancel();
+    assert.equal(retry.status, 201);
+    assert.equal(sink.accepted().length, 1);
+    assert.deepEqual(sink.counters().post, { "201": 2 });
+    assert.equal(sink.counters().storeDropped, 1);
+    assert.equal(sink.counters().replayed, 1);
+  } finally {
+    await sink.close();
+  }
+});
+
+Deno.test("faults: store-then-drop does not change the seeded 503 sequence", async () => {
+  const run = async (storeDropRate: number) => {
+    const sink = sinkWith({
+      failRate: 0.3,
+      seed: 9,
+      storeDropRate,
+      store: true,
+    });
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        try {
+          const res = await streamedPost(sink.url);
+          await res.body?.cancel();
+          outcomes.push(String(res.status));
+        } catch (error) {
+          assert.ok(error instanceof TypeError);
+          outcomes.push("dropped");
+        }
+      }
+      assert.equal(
+        sink.counters().storeDropped,
+        outcomes.filter((o) => o === "dropped").length,
+      );
+      assert.equal(
+        sink.accepted().length,
+        40 - outcomes.filter((o) => o === "503").length,
+      );
+      return outcomes;
+    } finally {
+      await sink.close();
+    }
+  };
+  const plain = await run(0);
+  const dropping = await run(0.5);
+  const where503 = (outcomes: string[]) => outcomes.map((o) => o === "503");
+  assert.deepEqual(where503(dropping), where503(plain));
+  assert.ok(dropping.includes("dropped") && dropping.includes("201"));
+  assert.ok(!plain.includes("dropped"));
 });

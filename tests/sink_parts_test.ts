@@ -122,22 +122,35 @@ Deno.test("metrics: counts by status, snapshot, text and reset", async () => {
   metrics.countPost(400);
   metrics.countGet(200);
   metrics.countDropped();
+  metrics.countStoreDropped();
+  metrics.countStoreDropped();
   metrics.countReplayed();
+  metrics.countTimeout("idle");
+  metrics.countTimeout("write");
+  metrics.countTimeout("write");
   assert.deepEqual(metrics.snapshot(), {
     post: { "201": 2, "400": 1 },
     get: { "200": 1 },
     dropped: 1,
+    storeDropped: 2,
     replayed: 1,
+    timeouts: { idle: 1, read: 0, write: 2 },
   });
   const text = await metrics.text();
   assert.match(text, /^sink_post_total\{status="201"\} 2$/m);
   assert.match(text, /^sink_post_total\{status="400"\} 1$/m);
   assert.match(text, /^sink_get_total\{status="200"\} 1$/m);
   assert.match(text, /^sink_dropped_total 1$/m);
+  assert.match(text, /^sink_store_dropped_total 2$/m);
+  assert.match(text, /^sink_timeouts_total\{kind="idle"\} 1$/m);
+  assert.match(text, /^sink_timeouts_total\{kind="write"\} 2$/m);
+  assert.doesNotMatch(text, /kind="read"/); // shown once counted, as in Go
   assert.match(metrics.contentType, /^text\/plain/);
   metrics.reset();
   assert.deepEqual(metrics.snapshot().post, {});
-  assert.doesNotMatch(await metrics.text(), /status=/);
+  assert.equal(metrics.snapshot().storeDropped, 0);
+  assert.deepEqual(metrics.snapshot().timeouts, { idle: 0, read: 0, write: 0 });
+  assert.doesNotMatch(await metrics.text(), /status=|kind=/);
   // separate sinks have separate registries
   const other = createMetrics();
   other.countPost(503);
@@ -178,6 +191,17 @@ Deno.test("options: defaults, implications and errors", () => {
   assert.equal(defaults.retryAfterSeconds, 1);
   assert.equal(defaults.log, true);
   assert.equal(typeof defaults.now, "function");
+  assert.equal(defaults.storeDropRate, 0);
+  // Go's server timeouts: 2 s each, idle following read unless set
+  assert.equal(defaults.readTimeoutMs, 2000);
+  assert.equal(defaults.writeTimeoutMs, 2000);
+  assert.equal(defaults.idleTimeoutMs, 2000);
+  assert.equal(resolveOptions({ readTimeoutMs: 0 }).idleTimeoutMs, 0);
+  assert.equal(
+    resolveOptions({ readTimeoutMs: 300, idleTimeoutMs: 0 }).idleTimeoutMs,
+    0,
+  );
+  assert.equal(resolveOptions({ idleTimeoutMs: 50 }).readTimeoutMs, 2000);
   assert.equal(resolveOptions({ storeFile: "x" }).store, true);
   const log = () => {};
   assert.equal(resolveOptions({ log }).log, log);
@@ -189,6 +213,10 @@ Deno.test("options: defaults, implications and errors", () => {
       [{ failRate: NaN }, "failRate"],
       [{ seed: -1 }, "seed"],
       [{ dropRate: 2 }, "dropRate"],
+      [{ storeDropRate: -1 }, "storeDropRate"],
+      [{ readTimeoutMs: -1 }, "readTimeoutMs"],
+      [{ writeTimeoutMs: Infinity }, "writeTimeoutMs"],
+      [{ idleTimeoutMs: "2s" }, "idleTimeoutMs"],
       [{ retryAfterSeconds: 0.5 }, "retryAfterSeconds"],
       [{ downAfter: 1.5 }, "downAfter"],
       [{ slowMs: Infinity }, "slowMs"],

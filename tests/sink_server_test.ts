@@ -249,7 +249,9 @@ Deno.test("server: /metrics is Prometheus text whose counters match what was sen
       post: { "201": 3, "400": 2 },
       get: { "200": 1 },
       dropped: 0,
+      storeDropped: 0,
       replayed: 0,
+      timeouts: { idle: 0, read: 0, write: 0 },
     });
   } finally {
     await sink.close();
@@ -268,7 +270,9 @@ Deno.test("server: POST /_sink/reset zeroes the counters and the store", async (
       post: {},
       get: {},
       dropped: 0,
+      storeDropped: 0,
       replayed: 0,
+      timeouts: { idle: 0, read: 0, write: 0 },
     });
     assert.deepEqual(sink.accepted(), []);
     const text = await sink.metricsText();
@@ -389,7 +393,13 @@ Deno.test("server: the defaults are the real service's", async () => {
     assert.equal(s.store, false);
     assert.equal(s.idempotency, false);
     assert.equal(s.dropRate + s.rate429 + s.slowRate + s.latencyMs, 0);
+    assert.equal(s.storeDropRate, 0);
     assert.equal(s.downSeconds, 0);
+    // Go's http.Server in the real service: ReadTimeout and WriteTimeout
+    // 2 s, no IdleTimeout (so the read timeout)
+    assert.equal(s.readTimeoutMs, 2000);
+    assert.equal(s.writeTimeoutMs, 2000);
+    assert.equal(s.idleTimeoutMs, 2000);
     assert.match(sink.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(new URL(sink.url).port, String(sink.port));
   } finally {

@@ -11,10 +11,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sleep } from "./_shared.ts";
  * const started = Date.now();
  * await sleep(10_000, AbortSignal.abort());
- * console.assert(Date.now() - started < 1000);
+ * assert.ok(Date.now() - started < 1000);
  * ```
  */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

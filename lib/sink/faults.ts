@@ -1,7 +1,7 @@
 /**
  * The sink's fault decisions: the real service's random 503s and the
- * optional extra faults (latency, 429, dropped connections, slow answers
- * after storing, a down window). Pure decisions: randomness comes from
+ * optional extra faults (latency, 429, dropped connections, connections
+ * dropped after storing, slow answers after storing, a down window). Pure decisions: randomness comes from
  * `lib/random.ts` and time is passed in, so a seeded sink replays exactly.
  *
  * Each fault draws from its own stream, derived from the seed, so turning
@@ -19,12 +19,13 @@ import { type Random, randomSource } from "../shared/random.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { FaultPlan } from "./faults.ts";
  * const realService: FaultPlan = {
  *   failRate: 0.2, latencyMs: 0, jitterMs: 0, rate429: 0, dropRate: 0,
- *   slowRate: 0, downAfter: 0, downSeconds: 0,
+ *   storeDropRate: 0, slowRate: 0, downAfter: 0, downSeconds: 0,
  * };
- * console.assert(realService.failRate === 0.2);
+ * assert.equal(realService.failRate, 0.2);
  * ```
  */
 export interface FaultPlan {
@@ -38,6 +39,8 @@ export interface FaultPlan {
   rate429: number;
   /** Share of POSTs whose connection is closed without an answer, 0..1. */
   dropRate: number;
+  /** Share of accepted POSTs stored, then closed without an answer, 0..1. */
+  storeDropRate: number;
   /** Share of accepted POSTs stored at once but answered after `slowMs`. */
   slowRate: number;
   /** The POSTs served normally before the down window opens. */
@@ -51,12 +54,13 @@ export interface FaultPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createFaults, type Faults } from "./faults.ts";
  * const faults: Faults = createFaults({
  *   failRate: 0, latencyMs: 0, jitterMs: 0, rate429: 1, dropRate: 0,
- *   slowRate: 0, downAfter: 0, downSeconds: 0,
+ *   storeDropRate: 0, slowRate: 0, downAfter: 0, downSeconds: 0,
  * }, 1);
- * console.assert(!faults.outage() && faults.tooMany());
+ * assert.ok(!faults.outage() && faults.tooMany());
  * ```
  */
 export interface Faults {
@@ -74,6 +78,8 @@ export interface Faults {
   tooMany(): boolean;
   /** Whether this POST's connection is dropped. */
   drop(): boolean;
+  /** Whether this accepted POST's connection is dropped after storing. */
+  storeDrop(): boolean;
   /** Whether this accepted POST is answered slowly. */
   slow(): boolean;
   /** Back to the start: streams re-seeded, down window re-armed. */
@@ -88,10 +94,11 @@ const GOLDEN = 0x9e3779b9;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { faultStream } from "./faults.ts";
  * import { seededRandom } from "../shared/random.ts";
- * console.assert(faultStream(7, 0)() === seededRandom(7)());
- * console.assert(faultStream(7, 1)() !== seededRandom(7)());
+ * assert.equal(faultStream(7, 0)(), seededRandom(7)());
+ * assert.notEqual(faultStream(7, 1)(), seededRandom(7)());
  * ```
  */
 export function faultStream(seed: number | undefined, index: number): Random {
@@ -105,19 +112,21 @@ export function faultStream(seed: number | undefined, index: number): Random {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createFaults } from "./faults.ts";
  * const faults = createFaults({
  *   failRate: 1, latencyMs: 5, jitterMs: 0, rate429: 0, dropRate: 0,
- *   slowRate: 0, downAfter: 1, downSeconds: 2,
+ *   storeDropRate: 0, slowRate: 0, downAfter: 1, downSeconds: 2,
  * }, 42);
- * console.assert(faults.outage() && !faults.tooMany() && faults.delayMs() === 5);
- * console.assert(!faults.down(0)); // the first POST is served
- * console.assert(faults.down(1000) && faults.down(2999) && !faults.down(3000));
+ * assert.ok(faults.outage() && !faults.tooMany() && !faults.storeDrop());
+ * assert.equal(faults.delayMs(), 5);
+ * assert.ok(!faults.down(0)); // the first POST is served
+ * assert.ok(faults.down(1000) && faults.down(2999) && !faults.down(3000));
  * ```
  */
 export function createFaults(plan: FaultPlan, seed?: number): Faults {
   let outageRandom: Random, tooManyRandom: Random, dropRandom: Random;
-  let slowRandom: Random, jitterRandom: Random;
+  let slowRandom: Random, jitterRandom: Random, storeDropRandom: Random;
   let posts = 0;
   let downSince: number | undefined;
   const init = () => {
@@ -126,11 +135,13 @@ export function createFaults(plan: FaultPlan, seed?: number): Faults {
     dropRandom = faultStream(seed, 2);
     slowRandom = faultStream(seed, 3);
     jitterRandom = faultStream(seed, 4);
+    storeDropRandom = faultStream(seed, 5);
     posts = 0;
     downSince = undefined;
   };
   init();
   const { failRate, latencyMs, jitterMs, rate429, dropRate, slowRate } = plan;
+  const { storeDropRate } = plan;
   const downMs = plan.downSeconds * 1000;
   return {
     delayMs: () =>
@@ -146,6 +157,7 @@ export function createFaults(plan: FaultPlan, seed?: number): Faults {
     outage: () => failRate > 0 && outageRandom() < failRate,
     tooMany: () => rate429 > 0 && tooManyRandom() < rate429,
     drop: () => dropRate > 0 && dropRandom() < dropRate,
+    storeDrop: () => storeDropRate > 0 && storeDropRandom() < storeDropRate,
     slow: () => slowRate > 0 && slowRandom() < slowRate,
     reset: init,
   };

@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Film, zeroFilm } from "./film.ts";
  * const heat: Film = { ...zeroFilm(), title: "Heat", year: 1995 };
- * console.assert(heat.awards === "");
+ * assert.ok(heat.awards === "");
  * ```
  */
 export interface Film {
@@ -43,9 +44,10 @@ export interface Film {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { GoKind } from "./film.ts";
  * const kind: GoKind = "float64";
- * console.assert(kind === "float64");
+ * assert.ok(kind === "float64");
  * ```
  */
 export type GoKind = "int" | "float64" | "string";
@@ -55,9 +57,10 @@ export type GoKind = "int" | "float64" | "string";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FILM_FIELDS, type FilmField } from "./film.ts";
  * const popularity: FilmField = FILM_FIELDS.find((f) => f.name === "popularity")!;
- * console.assert(popularity.kind === "float64");
+ * assert.ok(popularity.kind === "float64");
  * ```
  */
 export interface FilmField {
@@ -72,8 +75,9 @@ export interface FilmField {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FILM_FIELDS } from "./film.ts";
- * console.assert(FILM_FIELDS[0].name === "year" && FILM_FIELDS[0].kind === "int");
+ * assert.ok(FILM_FIELDS[0].name === "year" && FILM_FIELDS[0].kind === "int");
  * ```
  */
 export const FILM_FIELDS: readonly FilmField[] = [
@@ -94,9 +98,10 @@ export const FILM_FIELDS: readonly FilmField[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { zeroFilm } from "./film.ts";
  * const f = zeroFilm();
- * console.assert(f.year === 0 && f.title === "");
+ * assert.ok(f.year === 0 && f.title === "");
  * ```
  */
 export function zeroFilm(): Film {

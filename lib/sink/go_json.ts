@@ -33,9 +33,10 @@ import type { Film } from "./film.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeFilm, type FilmDecodeResult } from "./go_json.ts";
  * const result: FilmDecodeResult = decodeFilm(new TextEncoder().encode("{}"));
- * console.assert(result.ok && result.film.title === "");
+ * assert.ok(result.ok && result.film.title === "");
  * ```
  */
 export type FilmDecodeResult =
@@ -129,10 +130,11 @@ const QUOTE_ESCAPES: Record<number, string> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quoteChar } from "./go_json.ts";
- * console.assert(quoteChar(0x78) === "'x'");
- * console.assert(quoteChar(0x0a) === "'\\n'");
- * console.assert(quoteChar(0xc3) === "'Ã'");
+ * assert.ok(quoteChar(0x78) === "'x'");
+ * assert.ok(quoteChar(0x0a) === "'\\n'");
+ * assert.ok(quoteChar(0xc3) === "'Ã'");
  * ```
  */
 export function quoteChar(c: number): string {
@@ -154,11 +156,12 @@ export function quoteChar(c: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkValid } from "./go_json.ts";
  * const bytes = (s: string) => new TextEncoder().encode(s);
- * console.assert(checkValid(bytes('{"a":[1,2]}')) === null);
- * console.assert(checkValid(bytes("")) === "unexpected end of JSON input");
- * console.assert(
+ * assert.ok(checkValid(bytes('{"a":[1,2]}')) === null);
+ * assert.ok(checkValid(bytes("")) === "unexpected end of JSON input");
+ * assert.ok(
  *   checkValid(bytes('{"a" 1}')) === "invalid character '1' after object key",
  * );
  * ```
@@ -765,12 +768,13 @@ function isWellFormedUtf8(data: Uint8Array, start: number, end: number) {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeFilm } from "./go_json.ts";
  * const bytes = (s: string) => new TextEncoder().encode(s);
  * const good = decodeFilm(bytes('{"Year":1997,"title":"Titanic","x":[1]}'));
- * console.assert(good.ok && good.film.year === 1997);
+ * assert.ok(good.ok && good.film.year === 1997);
  * const bad = decodeFilm(bytes('{"year":1997.5,"title":"x"}'));
- * console.assert(
+ * assert.ok(
  *   !bad.ok && bad.error ===
  *     "json: cannot unmarshal number 1997.5 into Go struct field film.year of type int",
  * );

@@ -20,6 +20,7 @@
 
 import { sleep } from "./_shared.ts";
 import type { Faults } from "./faults.ts";
+import { BodyTimeoutError, type Exchange } from "./relay.ts";
 import { decodeFilm } from "./go_json.ts";
 import { formatLogLine } from "./log.ts";
 import type { SinkMetrics } from "./metrics.ts";
@@ -31,9 +32,10 @@ import type { MovieStore } from "./store.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { HandlerDeps } from "./handler.ts";
  * const log: HandlerDeps["log"] = (line) => console.log(line);
- * console.assert(typeof log === "function");
+ * assert.equal(typeof log, "function");
  * ```
  */
 export interface HandlerDeps {
@@ -57,8 +59,12 @@ export interface HandlerDeps {
   log: ((line: string) => void) | null;
   /** Aborted when the sink closes: pending delays end at once. */
   signal: AbortSignal;
-  /** Drops the connection of a request (drop mode only), by remote port. */
-  drop: ((remotePort: number) => boolean) | null;
+  /**
+   * The connection of a request, by the handler's remote port, when the
+   * sink runs behind its relay (timeouts or connection faults); null
+   * otherwise.
+   */
+  exchange: ((remotePort: number) => Exchange | undefined) | null;
   /** Resets the whole sink (`POST /_sink/reset`). */
   reset: () => void;
 }
@@ -68,9 +74,13 @@ export interface HandlerDeps {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SinkHandler } from "./handler.ts";
  * const teapot: SinkHandler = () => new Response(null, { status: 418 });
  * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, teapot);
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * await res.body?.cancel();
+ * assert.equal(res.status, 418);
  * await server.shutdown();
  * ```
  */
@@ -109,6 +119,7 @@ function isKeyPath(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHandler } from "./handler.ts";
  * import { createMetrics } from "./metrics.ts";
  * import { createFaults } from "./faults.ts";
@@ -117,20 +128,21 @@ function isKeyPath(path: string): boolean {
  *   metrics: createMetrics(),
  *   faults: createFaults({
  *     failRate: 0, latencyMs: 0, jitterMs: 0, rate429: 0, dropRate: 0,
- *     slowRate: 0, downAfter: 0, downSeconds: 0,
+ *     storeDropRate: 0, slowRate: 0, downAfter: 0, downSeconds: 0,
  *   }),
  *   store: createStore({ keep: false }),
  *   idempotency: false, retryAfterSeconds: 1, slowMs: 0,
  *   now: () => new Date(), time: () => "", log: null,
- *   signal: new AbortController().signal, drop: null, reset: () => {},
+ *   signal: new AbortController().signal, exchange: null, reset: () => {},
  * });
  * const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 } } as Deno.ServeHandlerInfo<Deno.NetAddr>;
  * const res = await handle(new Request("http://sink/movies", { method: "POST", body: '{"title":""}' }), info);
- * console.assert(res.status === 400 && (await res.text()) === "title is required\n");
+ * assert.equal(res.status, 400);
+ * assert.equal(await res.text(), "title is required\n");
  * ```
  */
 export function createHandler(deps: HandlerDeps): SinkHandler {
-  const { metrics, faults, store, log, signal, drop, now, time } = deps;
+  const { metrics, faults, store, log, signal, now, time } = deps;
   const { idempotency, slowMs } = deps;
   const retryHeaders = {
     ...TEXT_HEADERS,
@@ -169,9 +181,36 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     return new Response(error + "\n", { status, headers: TEXT_HEADERS });
   };
 
+  /** Step 2: the body, or the answer when reading it failed. */
+  const readBody = async (
+    request: Request,
+    exchange: Exchange | undefined,
+    path: string,
+  ): Promise<Uint8Array | Response> => {
+    try {
+      return await (exchange?.readBody(request) ?? request.bytes());
+    } catch (error) {
+      metrics.countPost(500);
+      const message = String((error as Error)?.message);
+      const answer = refuse(500, "POST", path, message);
+      if (!(error instanceof BodyTimeoutError) || exchange === undefined) {
+        return answer;
+      }
+      // Go answers, then closes: the rest of the body is not read. Unless
+      // the write timeout passed too (when it is the shorter one).
+      if (exchange.late()) {
+        metrics.countTimeout("write");
+        exchange.drop();
+      } else {
+        exchange.answerAndClose(goErrorAnswer(500, message, now()));
+      }
+      return NO_ANSWER();
+    }
+  };
+
   const post = async (
     request: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    exchange: Exchange | undefined,
     path: string,
   ): Promise<Response> => {
     const delay = faults.delayMs();
@@ -191,19 +230,15 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
         headers: retryHeaders,
       });
     }
-    if (drop !== null && faults.drop() && drop(info.remoteAddr.port)) {
+    if (exchange !== undefined && faults.drop()) {
+      exchange.drop();
       metrics.countDropped();
       logLine("error", "POST", "drop connection", path);
-      return new Response(null, { status: 503 }); // goes nowhere
+      return NO_ANSWER();
     }
     // 2. read the body
-    let body: Uint8Array;
-    try {
-      body = await request.bytes();
-    } catch (error) {
-      metrics.countPost(500);
-      return refuse(500, "POST", path, String((error as Error)?.message));
-    }
+    const body = await readBody(request, exchange, path);
+    if (body instanceof Response) return body;
     const key = idempotency ? request.headers.get("idempotency-key") : null;
     if (key !== null && store.seen(key)) {
       metrics.countReplayed();
@@ -220,11 +255,18 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
       metrics.countPost(400);
       return refuse(400, "POST", path, problem!, body);
     }
-    // 5. accepted
+    // 5. accepted (each fault draws, whatever the other decides)
     store.add(decoded.film, key);
     metrics.countPost(201);
     logLine("info", "POST", "POST request", path, body);
-    if (faults.slow()) await sleep(slowMs, signal);
+    const storeDrop = faults.storeDrop();
+    const slow = faults.slow();
+    if (storeDrop && exchange !== undefined) {
+      exchange.drop();
+      metrics.countStoreDropped();
+      return NO_ANSWER();
+    }
+    if (slow) await sleep(slowMs, signal);
     return new Response(null, { status: 201 });
   };
 
@@ -264,7 +306,10 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     return new Response(NOT_FOUND, { status: 404, headers: TEXT_HEADERS });
   };
 
-  return (request, info) => {
+  const route = (
+    request: Request,
+    exchange: Exchange | undefined,
+  ): Response | Promise<Response> => {
     const method = request.method;
     const path = pathOf(request.url);
     if (isKeyPath(path)) {
@@ -275,7 +320,7 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
           })
         );
       }
-      if (method === "POST") return post(request, info, path);
+      if (method === "POST") return post(request, exchange, path);
       if (method === "GET") {
         const delay = faults.delayMs();
         if (delay > 0) return sleep(delay, signal).then(() => get(path));
@@ -287,4 +332,52 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     logLine("error", method, "return 404", path);
     return new Response(NOT_FOUND, { status: 404, headers: TEXT_HEADERS });
   };
+
+  /** Go's write timeout: an answer ready too late is never sent. */
+  const settle = (response: Response, exchange: Exchange): Response => {
+    if (exchange.late()) {
+      metrics.countTimeout("write");
+      exchange.drop();
+    } else {
+      exchange.end();
+    }
+    return response;
+  };
+
+  return (request, info) => {
+    const exchange = deps.exchange?.(info.remoteAddr.port);
+    const answer = route(request, exchange);
+    if (exchange === undefined) return answer;
+    return answer instanceof Response
+      ? settle(answer, exchange)
+      : answer.then((response) => settle(response, exchange));
+  };
 }
+
+/** What a handler returns for a connection already closed: goes nowhere. */
+const NO_ANSWER = () => new Response(null, { status: 503 });
+
+/**
+ * The bytes Go's `http.Error` sends on a connection it closes next:
+ * headers in Go's order, `Connection: close`.
+ */
+function goErrorAnswer(
+  status: number,
+  message: string,
+  date: Date,
+): Uint8Array {
+  const body = new TextEncoder().encode(message + "\n");
+  const head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n` +
+    "Content-Type: text/plain; charset=utf-8\r\n" +
+    "X-Content-Type-Options: nosniff\r\n" +
+    "Connection: close\r\n" +
+    `Date: ${date.toUTCString()}\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n`;
+  const head8 = new TextEncoder().encode(head);
+  const bytes = new Uint8Array(head8.length + body.length);
+  bytes.set(head8);
+  bytes.set(body, head8.length);
+  return bytes;
+}
+
+const STATUS_TEXT: Record<number, string> = { 500: "Internal Server Error" };

@@ -12,9 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SyncWritable } from "./line_writer.ts";
  * const devNull: SyncWritable = { writeSync: (p) => p.length };
- * console.assert(devNull.writeSync(new Uint8Array(3)) === 3);
+ * assert.ok(devNull.writeSync(new Uint8Array(3)) === 3);
  * ```
  */
 export interface SyncWritable {
@@ -47,9 +48,10 @@ export interface LineWriter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { LineWriterOptions } from "./line_writer.ts";
  * const eager: LineWriterOptions = { maxChars: 1, flushMs: 0 };
- * console.assert(eager.maxChars === 1);
+ * assert.ok(eager.maxChars === 1);
  * ```
  */
 export interface LineWriterOptions {
@@ -80,13 +82,14 @@ function writeAll(target: SyncWritable, bytes: Uint8Array): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLineWriter } from "./line_writer.ts";
  * const chunks: Uint8Array[] = [];
  * const w = createLineWriter({ writeSync: (p) => (chunks.push(p.slice()), p.length) });
  * w.write("a");
  * w.write("b");
  * w.close();
- * console.assert(new TextDecoder().decode(chunks[0]) === "a\nb\n");
+ * assert.ok(new TextDecoder().decode(chunks[0]) === "a\nb\n");
  * ```
  */
 export function createLineWriter(

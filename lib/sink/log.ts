@@ -11,12 +11,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLogLine, type LogEntry } from "./log.ts";
  * const entry: LogEntry = {
  *   level: "info", method: "GET", msg: "GET request", path: "/movies",
  *   time: "2026-01-02T03:04:05Z",
  * };
- * console.assert(JSON.parse(formatLogLine(entry)).path === "/movies");
+ * assert.ok(JSON.parse(formatLogLine(entry)).path === "/movies");
  * ```
  */
 export interface LogEntry {
@@ -41,13 +42,14 @@ export interface LogEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatLogLine } from "./log.ts";
  * const line = formatLogLine({
  *   level: "error", method: "POST", msg: "return 400", path: "/movies",
  *   body: "{}", error: "title is required", time: "2026-01-02T03:04:05Z",
  * });
- * console.assert(JSON.parse(line).error === "title is required");
- * console.assert(line.startsWith('{"level":"error","method":"POST","msg":"return 400"'));
+ * assert.ok(JSON.parse(line).error === "title is required");
+ * assert.ok(line.startsWith('{"level":"error","method":"POST","msg":"return 400"'));
  * ```
  */
 export function formatLogLine(entry: LogEntry): string {
@@ -67,9 +69,10 @@ export function formatLogLine(entry: LogEntry): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rfc3339Clock } from "./log.ts";
  * const time = rfc3339Clock(() => new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)));
- * console.assert(time() === "2026-01-02T03:04:05Z");
+ * assert.ok(time() === "2026-01-02T03:04:05Z");
  * ```
  */
 export function rfc3339Clock(now: () => Date): () => string {

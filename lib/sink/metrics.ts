@@ -1,7 +1,9 @@
 /**
  * The sink's Prometheus counters: `sink_post_total{status}` and
  * `sink_get_total{status}` like the real service, plus
- * `sink_dropped_total` and `sink_replayed_total` for the fault modes.
+ * `sink_dropped_total`, `sink_store_dropped_total` and `sink_replayed_total`
+ * for the fault modes and `sink_timeouts_total{kind}` for the connections
+ * the server timeouts closed.
  *
  * The hot path only bumps a slot in a typed array; the prom-client
  * counters are filled from those slots when `/metrics` is scraped (their
@@ -18,9 +20,13 @@ import { Counter, Registry } from "./_deps.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SinkCounts } from "./metrics.ts";
- * const counts: SinkCounts = { post: { "201": 8, "503": 2 }, get: {}, dropped: 0, replayed: 0 };
- * console.assert(counts.post["503"] === 2);
+ * const counts: SinkCounts = {
+ *   post: { "201": 8, "503": 2 }, get: {}, dropped: 0, storeDropped: 0,
+ *   replayed: 0, timeouts: { idle: 3, read: 0, write: 0 },
+ * };
+ * assert.equal(counts.post["503"], 2);
  * ```
  */
 export interface SinkCounts {
@@ -30,19 +36,44 @@ export interface SinkCounts {
   get: Record<string, number>;
   /** POSTs whose connection was dropped without an answer. */
   dropped: number;
+  /**
+   * Accepted POSTs (stored, counted `201`) whose connection was then
+   * dropped without an answer.
+   */
+  storeDropped: number;
   /** POSTs answered from a remembered `Idempotency-Key`, not stored again. */
   replayed: number;
+  /**
+   * Server timeouts: idle connections closed, requests cut by the read
+   * timeout (headers: closed; body: answered 500), answers not sent
+   * because the write timeout had passed.
+   */
+  timeouts: Record<TimeoutKind, number>;
 }
+
+/**
+ * Which server timeout fired.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { TimeoutKind } from "./metrics.ts";
+ * const kind: TimeoutKind = "idle";
+ * assert.equal(kind, "idle");
+ * ```
+ */
+export type TimeoutKind = "idle" | "read" | "write";
 
 /**
  * The counters of one sink.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMetrics, type SinkMetrics } from "./metrics.ts";
  * const metrics: SinkMetrics = createMetrics();
  * metrics.countGet(200);
- * console.assert(metrics.snapshot().get["200"] === 1);
+ * assert.equal(metrics.snapshot().get["200"], 1);
  * ```
  */
 export interface SinkMetrics {
@@ -52,6 +83,10 @@ export interface SinkMetrics {
   countGet(status: number): void;
   /** Counts one dropped POST. */
   countDropped(): void;
+  /** Counts one POST stored, then dropped. */
+  countStoreDropped(): void;
+  /** Counts one connection closed (or request cut) by a server timeout. */
+  countTimeout(kind: TimeoutKind): void;
   /** Counts one POST answered from a remembered idempotency key. */
   countReplayed(): void;
   /** The counts as plain numbers. */
@@ -77,20 +112,27 @@ function byStatus(slots: Float64Array): Record<string, number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createMetrics } from "./metrics.ts";
  * const m = createMetrics();
  * m.countPost(201);
  * m.countPost(503);
  * m.countPost(201);
- * console.assert(m.snapshot().post["201"] === 2);
- * console.assert((await m.text()).includes('sink_post_total{status="201"} 2'));
+ * m.countTimeout("idle");
+ * assert.equal(m.snapshot().post["201"], 2);
+ * assert.equal(m.snapshot().timeouts.idle, 1);
+ * const text = await m.text();
+ * assert.ok(text.includes('sink_post_total{status="201"} 2'));
+ * assert.ok(text.includes('sink_timeouts_total{kind="idle"} 1'));
  * ```
  */
 export function createMetrics(): SinkMetrics {
   const post = new Float64Array(600);
   const get = new Float64Array(600);
   let dropped = 0;
+  let storeDropped = 0;
   let replayed = 0;
+  const timeouts: Record<TimeoutKind, number> = { idle: 0, read: 0, write: 0 };
   const registry = new Registry();
 
   const byStatusCounter = (name: string, help: string, slots: Float64Array) =>
@@ -134,6 +176,23 @@ export function createMetrics(): SinkMetrics {
     () => dropped,
   );
   plainCounter(
+    "sink_store_dropped_total",
+    "POST requests stored and counted 201, then closed without an answer.",
+    () => storeDropped,
+  );
+  new Counter({
+    name: "sink_timeouts_total",
+    help: "Connections closed or requests cut by a server timeout, by kind.",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, count] of Object.entries(timeouts)) {
+        if (count > 0) this.inc({ kind }, count);
+      }
+    },
+  });
+  plainCounter(
     "sink_replayed_total",
     "POST requests answered 201 from a repeated Idempotency-Key.",
     () => replayed,
@@ -149,6 +208,12 @@ export function createMetrics(): SinkMetrics {
     countDropped() {
       dropped++;
     },
+    countStoreDropped() {
+      storeDropped++;
+    },
+    countTimeout(kind) {
+      timeouts[kind]++;
+    },
     countReplayed() {
       replayed++;
     },
@@ -156,7 +221,9 @@ export function createMetrics(): SinkMetrics {
       post: byStatus(post),
       get: byStatus(get),
       dropped,
+      storeDropped,
       replayed,
+      timeouts: { ...timeouts },
     }),
     text: () => registry.metrics(),
     contentType: registry.contentType,
@@ -164,7 +231,9 @@ export function createMetrics(): SinkMetrics {
       post.fill(0);
       get.fill(0);
       dropped = 0;
+      storeDropped = 0;
       replayed = 0;
+      timeouts.idle = timeouts.read = timeouts.write = 0;
     },
   };
 }

@@ -14,9 +14,10 @@ import type { SinkOptions } from "./server.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SettingKey } from "./options.ts";
  * const key: SettingKey = "failRate";
- * console.assert(key === "failRate");
+ * assert.equal(key, "failRate");
  * ```
  */
 export type SettingKey = Exclude<keyof SinkOptions, "now">;
@@ -26,9 +27,11 @@ export type SettingKey = Exclude<keyof SinkOptions, "now">;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Setting, SETTINGS } from "./options.ts";
  * const failRate: Setting = SETTINGS.find((s) => s.env === "SINK_FAIL_RATE")!;
- * console.assert(failRate.parse("0.5") === 0.5 && !failRate.check(2));
+ * assert.equal(failRate.parse("0.5"), 0.5);
+ * assert.ok(!failRate.check(2));
  * ```
  */
 export interface Setting {
@@ -40,8 +43,10 @@ export interface Setting {
   readonly env: string;
   /** What the setting does, for `--help`. */
   readonly description: string;
-  /** The default, as shown in `--help` (undefined: none). */
+  /** The default (undefined: none). */
   readonly defaultValue: string | number | boolean | undefined;
+  /** How `--help` shows the default, when not as the value itself. */
+  readonly defaultText?: string;
   /** What values are allowed, in words. */
   readonly allowed: string;
   /** Whether a typed value is allowed. */
@@ -130,6 +135,52 @@ const milliseconds = (
     `a number of milliseconds from 0 to ${MAX_MS}`,
   );
 
+const DAY_MS = 86_400_000;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+};
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
+
+/**
+ * A duration setting in milliseconds, written like the importer's
+ * (`500ms`, `2s`, `1m`, `1h`, a bare number of seconds); 0 turns it off.
+ */
+function durationSetting(
+  key: SettingKey,
+  flag: string,
+  env: string,
+  description: string,
+  defaultValue: number | undefined,
+  defaultText: string,
+): Setting {
+  const allowed =
+    "a duration from 0 to 24h, e.g. 500ms, 2s, 1m (a bare number means seconds; 0: off)";
+  const check = (value: unknown) =>
+    typeof value === "number" && Number.isFinite(value) && value >= 0 &&
+    value <= DAY_MS;
+  return {
+    key,
+    flag,
+    env,
+    description,
+    defaultValue,
+    defaultText,
+    allowed,
+    check,
+    parse(raw) {
+      const match = DURATION.exec(raw.trim());
+      const ms = match === null ? NaN : Math.round(
+        Number(match[1]) * UNIT_MS[(match[2] ?? "s").toLowerCase()],
+      );
+      if (!check(ms)) throw new Error(`expected ${allowed}`);
+      return ms;
+    },
+  };
+}
+
 const TRUE_WORDS = new Set(["true", "1", "yes", "on"]);
 const FALSE_WORDS = new Set(["false", "0", "no", "off"]);
 
@@ -188,10 +239,17 @@ function textSetting(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SETTINGS } from "./options.ts";
  * const port = SETTINGS.find((s) => s.key === "port")!;
- * console.assert(port.env === "SINK_PORT" && port.defaultValue === 9009);
- * console.assert(port.parse("8080") === 8080);
+ * assert.equal(port.env, "SINK_PORT");
+ * assert.equal(port.defaultValue, 9009);
+ * assert.equal(port.parse("8080"), 8080);
+ * const read = SETTINGS.find((s) => s.key === "readTimeoutMs")!;
+ * assert.equal(read.parse("500ms"), 500);
+ * assert.equal(read.parse("2s"), 2000);
+ * assert.equal(read.parse("0"), 0);
+ * assert.throws(() => read.parse("soon"));
  * ```
  */
 export const SETTINGS: readonly Setting[] = [
@@ -294,6 +352,13 @@ export const SETTINGS: readonly Setting[] = [
     0,
   ),
   rate(
+    "storeDropRate",
+    "--store-drop-rate <rate>",
+    "SINK_STORE_DROP_RATE",
+    "share of accepted POSTs stored (counted 201), then closed without an answer",
+    0,
+  ),
+  rate(
     "slowRate",
     "--slow-rate <rate>",
     "SINK_SLOW_RATE",
@@ -336,6 +401,30 @@ export const SETTINGS: readonly Setting[] = [
     "answer a repeated Idempotency-Key 201 without storing it again",
     false,
   ),
+  durationSetting(
+    "readTimeoutMs",
+    "--read-timeout <duration>",
+    "SINK_READ_TIMEOUT",
+    "Go's ReadTimeout: a request (headers and body) must arrive within it",
+    2000,
+    "2s",
+  ),
+  durationSetting(
+    "writeTimeoutMs",
+    "--write-timeout <duration>",
+    "SINK_WRITE_TIMEOUT",
+    "Go's WriteTimeout: an answer not ready within it is never sent",
+    2000,
+    "2s",
+  ),
+  durationSetting(
+    "idleTimeoutMs",
+    "--idle-timeout <duration>",
+    "SINK_IDLE_TIMEOUT",
+    "Go's IdleTimeout: a kept-alive connection unused this long is closed",
+    undefined,
+    "the read timeout",
+  ),
 ];
 
 /**
@@ -343,9 +432,11 @@ export const SETTINGS: readonly Setting[] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveOptions, type ResolvedSinkOptions } from "./options.ts";
  * const resolved: ResolvedSinkOptions = resolveOptions({ port: 0 });
- * console.assert(resolved.failRate === 0.2 && resolved.port === 0);
+ * assert.equal(resolved.failRate, 0.2);
+ * assert.equal(resolved.port, 0);
  * ```
  */
 export interface ResolvedSinkOptions {
@@ -373,6 +464,8 @@ export interface ResolvedSinkOptions {
   retryAfterSeconds: number;
   /** See `SinkOptions.dropRate`. */
   dropRate: number;
+  /** See `SinkOptions.storeDropRate`. */
+  storeDropRate: number;
   /** See `SinkOptions.slowRate`. */
   slowRate: number;
   /** See `SinkOptions.slowMs`. */
@@ -383,6 +476,12 @@ export interface ResolvedSinkOptions {
   downSeconds: number;
   /** See `SinkOptions.idempotency`. */
   idempotency: boolean;
+  /** See `SinkOptions.readTimeoutMs`. */
+  readTimeoutMs: number;
+  /** See `SinkOptions.writeTimeoutMs`. */
+  writeTimeoutMs: number;
+  /** See `SinkOptions.idleTimeoutMs` (the read timeout when not set). */
+  idleTimeoutMs: number;
   /** See `SinkOptions.now`. */
   now: () => Date;
 }
@@ -393,15 +492,16 @@ export interface ResolvedSinkOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveOptions } from "./options.ts";
- * console.assert(resolveOptions({}).port === 9009);
- * console.assert(resolveOptions({ storeFile: "m.jsonl" }).store === true);
- * try {
- *   resolveOptions({ failRate: 2 });
- *   console.assert(false);
- * } catch (e) {
- *   console.assert(e instanceof RangeError && e.message.includes("failRate"));
- * }
+ * assert.equal(resolveOptions({}).port, 9009);
+ * assert.equal(resolveOptions({}).idleTimeoutMs, 2000); // the read timeout
+ * assert.equal(resolveOptions({ readTimeoutMs: 500 }).idleTimeoutMs, 500);
+ * assert.equal(resolveOptions({ storeFile: "m.jsonl" }).store, true);
+ * assert.throws(
+ *   () => resolveOptions({ failRate: 2 }),
+ *   (e: unknown) => e instanceof RangeError && e.message.includes("failRate"),
+ * );
  * ```
  */
 export function resolveOptions(options: SinkOptions): ResolvedSinkOptions {
@@ -430,5 +530,6 @@ export function resolveOptions(options: SinkOptions): ResolvedSinkOptions {
   }
   const resolved = { ...values, now } as unknown as ResolvedSinkOptions;
   if (resolved.storeFile !== undefined) resolved.store = true;
+  resolved.idleTimeoutMs ??= resolved.readTimeoutMs; // Go's rule
   return resolved;
 }

@@ -12,8 +12,9 @@ import type { Film } from "./film.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MIN_YEAR } from "./rules.ts";
- * console.assert(MIN_YEAR === 1888);
+ * assert.ok(MIN_YEAR === 1888);
  * ```
  */
 export const MIN_YEAR = 1888;
@@ -23,8 +24,9 @@ export const MIN_YEAR = 1888;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { IMAGE_PATTERN } from "./rules.ts";
- * console.assert(new RegExp(IMAGE_PATTERN).test("poster.png"));
+ * assert.ok(new RegExp(IMAGE_PATTERN).test("poster.png"));
  * ```
  */
 export const IMAGE_PATTERN = ".+\\.(png|jpg|jpeg)$";
@@ -37,8 +39,9 @@ const QUOTED_IMAGE_PATTERN = `"${IMAGE_PATTERN.replaceAll("\\", "\\\\")}"`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TEXT_FIELDS } from "./rules.ts";
- * console.assert(TEXT_FIELDS[0] === "title" && TEXT_FIELDS.length === 7);
+ * assert.ok(TEXT_FIELDS[0] === "title" && TEXT_FIELDS.length === 7);
  * ```
  */
 export const TEXT_FIELDS = [
@@ -63,9 +66,10 @@ const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { imageMatches } from "./rules.ts";
- * console.assert(imageMatches("poster.jpeg") && imageMatches("a\r.png"));
- * console.assert(!imageMatches(".png") && !imageMatches("poster.PNG"));
+ * assert.ok(imageMatches("poster.jpeg") && imageMatches("a\r.png"));
+ * assert.ok(!imageMatches(".png") && !imageMatches("poster.PNG"));
  * ```
  */
 export function imageMatches(image: string): boolean {
@@ -84,8 +88,9 @@ export function imageMatches(image: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { utf8Offset } from "./rules.ts";
- * console.assert(utf8Offset("aé\uFFFD", 2) === 3);
+ * assert.ok(utf8Offset("aé\uFFFD", 2) === 3);
  * ```
  */
 export function utf8Offset(text: string, index: number): number {
@@ -118,12 +123,13 @@ export function utf8Offset(text: string, index: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateFilm } from "./rules.ts";
  * import { zeroFilm } from "./film.ts";
  * const film = { ...zeroFilm(), title: "Titanic", year: 1997 };
- * console.assert(validateFilm(film, 2026) === null);
- * console.assert(validateFilm({ ...film, title: "" }, 2026) === "title is required");
- * console.assert(
+ * assert.ok(validateFilm(film, 2026) === null);
+ * assert.ok(validateFilm({ ...film, title: "" }, 2026) === "title is required");
+ * assert.ok(
  *   validateFilm({ ...film, popularity: 101 }, 2026) ===
  *     "year must be between 0 and 100 (inclusive)",
  * );

@@ -14,9 +14,10 @@ import { createLineWriter, type LineWriter } from "./line_writer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStore, type MovieStore } from "./store.ts";
  * const store: MovieStore = createStore({ keep: false });
- * console.assert(!store.keeping && store.list().length === 0);
+ * assert.ok(!store.keeping && store.list().length === 0);
  * store.close();
  * ```
  */
@@ -40,9 +41,10 @@ export interface MovieStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { StoreOptions } from "./store.ts";
  * const options: StoreOptions = { keep: true, file: "out/movies.jsonl" };
- * console.assert(options.keep);
+ * assert.ok(options.keep);
  * ```
  */
 export interface StoreOptions {
@@ -58,12 +60,13 @@ export interface StoreOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStore } from "./store.ts";
  * import { zeroFilm } from "./film.ts";
  * const store = createStore({ keep: true });
  * store.add({ ...zeroFilm(), title: "Heat", year: 1995 }, "key-1");
- * console.assert(store.seen("key-1") && !store.seen("key-2"));
- * console.assert(store.list()[0].title === "Heat");
+ * assert.ok(store.seen("key-1") && !store.seen("key-2"));
+ * assert.ok(store.list()[0].title === "Heat");
  * store.close();
  * ```
  */
