@@ -21,7 +21,8 @@ export type RunEnd =
   | "wrong_url"
   | "wrong_shape"
   | "output_error"
-  | "input_error";
+  | "input_error"
+  | "permission";
 
 /** Options for {@link Governor}. */
 export interface GovernorOptions {
@@ -142,6 +143,13 @@ export class Governor {
       this.#answered = true;
       this.#failingSince = null;
       this.#checkSetup(attempt.status, attempt.body);
+      return;
+    }
+    if (attempt.error === "permission") {
+      this.stop(
+        "permission",
+        `${describeAttempt(attempt)} (see README, "Permissions")`,
+      );
       return;
     }
     this.#failingSince ??= now;

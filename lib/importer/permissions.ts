@@ -39,9 +39,34 @@ export const TASK_PERMISSIONS = {
   read: ["."],
   write: ["."],
   net: ["localhost:9009", "127.0.0.1:9009"],
-  env: [...ENV_KEYS, "INIT_CWD"],
+  // Its own variables; INIT_CWD (set by deno task, for the folder hint);
+  // and the two undici reads when it opens its first connection.
+  env: [...ENV_KEYS, "INIT_CWD", "JEST_WORKER_ID", "UNDICI_NO_WASM_SIMD"],
   v8: "--max-semi-space-size=4,--max-old-space-size=256",
 } as const;
+
+/**
+ * The `deno run` arguments of `deno task import` (before `main.ts`), as
+ * deno.json writes them; a test keeps the two equal.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { taskRunFlags } from "./permissions.ts";
+ * assert.ok(taskRunFlags().includes("--no-prompt"));
+ * ```
+ */
+export function taskRunFlags(): string[] {
+  const p = TASK_PERMISSIONS;
+  return [
+    `--allow-read=${p.read.join(",")}`,
+    `--allow-write=${p.write.join(",")}`,
+    `--allow-net=${p.net.join(",")}`,
+    `--allow-env=${p.env.join(",")}`,
+    "--no-prompt",
+    `--v8-flags=${p.v8}`,
+  ];
+}
 
 function descriptor(
   kind: Missing["kind"],
@@ -119,16 +144,20 @@ export function permissionHint(
       ...granted,
       ...missing.filter((m) => m.kind === kind).map((m) => m.target),
     ].join(",");
-  const command = [
-    "deno run",
-    `--allow-read=${shellWord(wider("read", TASK_PERMISSIONS.read))}`,
-    `--allow-write=${shellWord(wider("write", TASK_PERMISSIONS.write))}`,
-    `--allow-net=${shellWord(wider("net", TASK_PERMISSIONS.net))}`,
-    `--allow-env=${TASK_PERMISSIONS.env.join(",")}`,
-    `--v8-flags=${TASK_PERMISSIONS.v8}`,
-    main,
-    ...args.map(shellWord),
-  ].join(" ");
+  const widened: Record<string, string> = {
+    read: wider("read", TASK_PERMISSIONS.read),
+    write: wider("write", TASK_PERMISSIONS.write),
+    net: wider("net", TASK_PERMISSIONS.net),
+  };
+  const flags = taskRunFlags().map((flag) => {
+    const kind = /^--allow-(read|write|net)=/.exec(flag)?.[1];
+    return kind === undefined
+      ? flag
+      : `--allow-${kind}=${shellWord(widened[kind])}`;
+  });
+  const command = ["deno run", ...flags, main, ...args.map(shellWord)].join(
+    " ",
+  );
   const what = missing.map((m) =>
     m.kind === "net"
       ? `connect to ${m.target} (${m.what})`

@@ -87,7 +87,13 @@ const CODES: Record<string, NetworkError> = {
 export function networkError(
   error: { code?: string; message?: string; cause?: unknown },
 ): NetworkError {
-  const cause = error.cause as { code?: string } | undefined;
+  const cause = error.cause as { code?: string; name?: string } | undefined;
+  if (
+    (error as { name?: string }).name === "NotCapable" ||
+    cause?.name === "NotCapable"
+  ) {
+    return "permission";
+  }
   const code = error.code ?? cause?.code ?? "";
   if (code in CODES) return CODES[code];
   const m = (error.message ?? "").toLowerCase();

@@ -196,6 +196,7 @@ export function exitCode(
       return 3;
     case "wrong_url":
     case "wrong_shape":
+    case "permission":
       return 2;
     case "input_error":
       return counts.requests === 0 ? 2 : 1;
@@ -219,6 +220,7 @@ const END_TEXT: Record<RunEnd, string> = {
   wrong_shape: "STOPPED (the data is in the wrong shape)",
   output_error: "STOPPED (an output could not be written)",
   input_error: "STOPPED (input error)",
+  permission: "STOPPED (a permission is missing)",
 };
 
 /** A count line of the summary: label, right-aligned number, a note. */

@@ -38,6 +38,7 @@ export type NetworkError =
   | "timeout"
   | "dns"
   | "aborted"
+  | "permission"
   | "other";
 
 /** The verdict on an attempt. */
@@ -179,6 +180,8 @@ export function describeAttempt(attempt: Attempt): string {
         return "host name not found";
       case "aborted":
         return "aborted";
+      case "permission":
+        return `permission missing: ${attempt.message}`;
       default:
         return attempt.message;
     }
