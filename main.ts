@@ -88,10 +88,12 @@ function outputs(config: Config): { log: Logger; progress: Progress } {
     format: config.logFormat,
     write: (line) => progress ? progress.log(line) : printErr(line),
   });
-  progress = createProgress({
-    mode: config.progress,
-    info: (message) => log.info(message),
-  });
+  // A dry run printing its bodies on the terminal would write through a bar.
+  const mode =
+    config.progress === "auto" && config.dryRun && Deno.stdout.isTerminal()
+      ? "lines"
+      : config.progress;
+  progress = createProgress({ mode, info: (message) => log.info(message) });
   return { log, progress };
 }
 
@@ -108,7 +110,7 @@ async function startMetrics(
 }
 
 /** Ctrl-C and SIGTERM: the first stops the run; a second writes the ledger and exits. */
-function listenForSignals(log: Logger) {
+function listenForSignals(log: Logger, progress: Progress) {
   const interrupt = new AbortController();
   let emergency = () => {};
   const signals: Deno.Signal[] = Deno.build.os === "windows"
@@ -118,6 +120,7 @@ function listenForSignals(log: Logger) {
     const handler = () => {
       if (!interrupt.signal.aborted) return interrupt.abort(signal);
       emergency();
+      progress.done();
       log.error(
         `second ${signal}: exiting now; the ledger is written; rows in flight stay pending (the next run sends them)`,
       );
@@ -196,7 +199,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const { metrics, server } = await startMetrics(config);
   if (server) log.info(`metrics on ${server.url}`);
-  const signals = listenForSignals(log);
+  const signals = listenForSignals(log, progress);
   try {
     const { exitCode, report } = await runImport(config, {
       log,

@@ -193,6 +193,12 @@ Deno.test("every flag sets its setting", async () => {
     "https://example.test/m",
     "--log-level",
     "critical",
+    "--log-format",
+    "JSON",
+    "--log-rows",
+    "no",
+    "--progress",
+    "lines",
     "--stop-on-errors",
     "5",
     "--concurrency",
@@ -209,9 +215,10 @@ Deno.test("every flag sets its setting", async () => {
     "r.csv",
     "--report",
     "r.json",
-    "--journal",
-    "j.journal",
+    "--ledger-dir",
+    "state",
     "--fresh",
+    "--dedupe",
     "--dry-run",
     "--delimiter",
     "semicolon",
@@ -221,6 +228,12 @@ Deno.test("every flag sets its setting", async () => {
     "1.5",
     "--give-up",
     "2m",
+    "--connect-timeout",
+    "3s",
+    "--metrics-port",
+    "9464",
+    "--pushgateway",
+    "http://pushgateway.test:9091",
     "in.csv",
   ];
   const { config, sources } = ok(await loadConfig(args, fake()));
@@ -228,6 +241,9 @@ Deno.test("every flag sets its setting", async () => {
     csvIn: "in.csv",
     urlOut: "https://example.test/m",
     logLevel: "CRITICAL",
+    logFormat: "json",
+    logRows: false,
+    progress: "lines",
     stopOnErrors: 5,
     concurrency: 1,
     timeoutMs: 500,
@@ -236,13 +252,17 @@ Deno.test("every flag sets its setting", async () => {
     retryCapMs: 120_000,
     rejectsPath: "r.csv",
     reportPath: "r.json",
-    journalPath: "j.journal",
+    ledgerDir: "state",
     fresh: true,
+    dedupe: true,
     dryRun: true,
     delimiter: ";",
     encoding: "windows-1252",
     drainTimeoutMs: 1_500,
     giveUpMs: 120_000,
+    connectTimeoutMs: 3_000,
+    metricsPort: 9464,
+    pushgateway: "http://pushgateway.test:9091",
     envFile: null,
   };
   assert.deepEqual(config, expected);
@@ -258,6 +278,9 @@ Deno.test("every variable sets its setting", async () => {
     CSV_IN: "e.csv",
     URL_OUT: "http://127.0.0.1:9/x",
     LOG_LEVEL: "warn",
+    LOG_FORMAT: "text",
+    LOG_ROWS: "1",
+    PROGRESS: "OFF",
     STOP_ON_ERRORS: "2",
     CONCURRENCY: "256",
     REQUEST_TIMEOUT: "1m",
@@ -266,13 +289,17 @@ Deno.test("every variable sets its setting", async () => {
     RETRY_CAP: "30s",
     REJECTS_OUT: "rej.csv",
     REPORT_OUT: "rep.json",
-    JOURNAL_FILE: "x.journal",
+    LEDGER_DIR: "/var/lib/pp",
     FRESH: "TRUE",
+    DEDUPE: "no",
     DRY_RUN: "Yes",
-    CSV_DELIMITER: ";",
+    CSV_DELIMITER: "tab",
     CSV_ENCODING: "utf8",
     DRAIN_TIMEOUT: "0",
     GIVE_UP_AFTER: "45",
+    CONNECT_TIMEOUT: "1m",
+    METRICS_PORT: "9100",
+    PUSHGATEWAY_URL: "http://127.0.0.1:9091",
   };
   assert.deepEqual(Object.keys(env), [...ENV_KEYS]);
   const { config, sources } = ok(await loadConfig([], fake({ env })));
@@ -280,6 +307,9 @@ Deno.test("every variable sets its setting", async () => {
     csvIn: "e.csv",
     urlOut: "http://127.0.0.1:9/x",
     logLevel: "WARNING",
+    logFormat: "text",
+    logRows: true,
+    progress: "off",
     stopOnErrors: 2,
     concurrency: 256,
     timeoutMs: 60_000,
@@ -288,13 +318,17 @@ Deno.test("every variable sets its setting", async () => {
     retryCapMs: 30_000,
     rejectsPath: "rej.csv",
     reportPath: "rep.json",
-    journalPath: "x.journal",
+    ledgerDir: "/var/lib/pp",
     fresh: true,
+    dedupe: false,
     dryRun: true,
-    delimiter: ";",
+    delimiter: "\t",
     encoding: "utf-8",
     drainTimeoutMs: 0,
     giveUpMs: 45_000,
+    connectTimeoutMs: 60_000,
+    metricsPort: 9100,
+    pushgateway: "http://127.0.0.1:9091",
     envFile: null,
   });
   assert.ok(
@@ -394,10 +428,10 @@ Deno.test("bad values: one line naming setting, value, source, allowed", async (
     ],
     [[], {}, "DRAIN_TIMEOUT = 25h", /^DRAIN_TIMEOUT=25h .*24h/],
     [
-      ["--delimiter", "|"],
+      ["--delimiter", "#"],
       {},
       "",
-      /^--delimiter=\| .*CSV_DELIMITER.*must be auto, ; or ,/,
+      /^--delimiter=# .*CSV_DELIMITER.*must be auto, ";", ",", tab or "\|"/,
     ],
     [
       [],
@@ -471,7 +505,7 @@ Deno.test("--help and --version, anywhere before --", async () => {
   assert.deepEqual(help, { kind: "help", text: helpText() });
   assert.equal((await loadConfig(["-h"], fake())).kind, "help");
   const version = await loadConfig(["--bogus", "--version"], fake());
-  assert.deepEqual(version, { kind: "version", text: "parse-and-post 0.1.0" });
+  assert.deepEqual(version, { kind: "version", text: "parse-and-post 0.2.0" });
   assert.equal((await loadConfig(["-V"], fake())).kind, "version");
   assert.equal((await loadConfig(["-V", "-h"], fake())).kind, "help");
   // After --, it is the csv argument.
@@ -560,7 +594,7 @@ Deno.test("environment variables without --allow-env: one warning", async () => 
   assert.equal(result.warnings.length, 1);
   assert.match(
     result.warnings[0],
-    /^ignoring environment variables URL_OUT, .*, GIVE_UP_AFTER: no permission/,
+    /^ignoring environment variables URL_OUT, .*, PUSHGATEWAY_URL: no permission/,
   );
 });
 

@@ -8,6 +8,7 @@ import {
   helpText,
   SETTINGS,
   settingsMarkdown,
+  shownDefault,
 } from "../lib/importer/settings.ts";
 import { NAME, VERSION, versionText } from "../lib/shared/version.ts";
 
@@ -58,6 +59,9 @@ Deno.test("SETTINGS: the exercise's names and defaults", () => {
     CSV_IN: ["--csv-in", "backup.csv"],
     URL_OUT: ["--url-out", "http://localhost:9009/movies"],
     LOG_LEVEL: ["--log-level", "INFO"],
+    LOG_FORMAT: ["--log-format", "text"],
+    LOG_ROWS: ["--log-rows", "yes"],
+    PROGRESS: ["--progress", "auto"],
     STOP_ON_ERRORS: ["--stop-on-errors", "0"],
     CONCURRENCY: ["--concurrency", "16"],
     REQUEST_TIMEOUT: ["--timeout", "10s"],
@@ -66,13 +70,17 @@ Deno.test("SETTINGS: the exercise's names and defaults", () => {
     RETRY_CAP: ["--retry-cap", "10s"],
     REJECTS_OUT: ["--rejects", "rejects.csv"],
     REPORT_OUT: ["--report", "report.json"],
-    JOURNAL_FILE: ["--journal", "import.journal"],
+    LEDGER_DIR: ["--ledger-dir", "ledger"],
     FRESH: ["--fresh", "false"],
+    DEDUPE: ["--dedupe", "false"],
     DRY_RUN: ["--dry-run", "false"],
     CSV_DELIMITER: ["--delimiter", "auto"],
     CSV_ENCODING: ["--encoding", "auto"],
     DRAIN_TIMEOUT: ["--drain-timeout", "10s"],
     GIVE_UP_AFTER: ["--give-up", "30s"],
+    CONNECT_TIMEOUT: ["--connect-timeout", "10s"],
+    METRICS_PORT: ["--metrics-port", "0"],
+    PUSHGATEWAY_URL: ["--pushgateway", ""],
     "--env-file": ["--env-file", ".env"],
   });
 });
@@ -82,6 +90,9 @@ Deno.test("every default is valid and gives the documented Config", () => {
     csvIn: "backup.csv",
     urlOut: "http://localhost:9009/movies",
     logLevel: "INFO",
+    logFormat: "text",
+    logRows: true,
+    progress: "auto",
     stopOnErrors: 0,
     concurrency: 16,
     timeoutMs: 10_000,
@@ -90,13 +101,17 @@ Deno.test("every default is valid and gives the documented Config", () => {
     retryCapMs: 10_000,
     rejectsPath: "rejects.csv",
     reportPath: "report.json",
-    journalPath: "import.journal",
+    ledgerDir: "ledger",
     fresh: false,
+    dedupe: false,
     dryRun: false,
     delimiter: "auto",
     encoding: "auto",
     drainTimeoutMs: 10_000,
     giveUpMs: 30_000,
+    connectTimeoutMs: 10_000,
+    metricsPort: 0,
+    pushgateway: "",
     envFile: null,
   });
 });
@@ -105,9 +120,9 @@ Deno.test("--help mentions every flag, variable and default", () => {
   const help = helpText();
   for (const s of SETTINGS) {
     assert.ok(help.includes(s.arg ? `${s.flag} ${s.arg}` : s.flag), s.flag);
-    assert.ok(help.includes(s.default), s.default);
+    assert.ok(help.includes(shownDefault(s)), s.default);
     const where = s.env === null ? "no variable" : `env ${s.env}`;
-    assert.ok(help.includes(`${where}, default ${s.default}`), s.flag);
+    assert.ok(help.includes(`${where}, default ${shownDefault(s)}`), s.flag);
   }
   assert.ok(help.includes("--help") && help.includes("--version"));
   assert.ok(help.includes("[csv]"));
@@ -119,7 +134,8 @@ Deno.test("settingsMarkdown has one row per setting", () => {
   const rows = settingsMarkdown().trimEnd().split("\n");
   assert.equal(rows.length, SETTINGS.length + 2);
   for (const [i, s] of SETTINGS.entries()) {
-    assert.ok(rows[i + 2].includes(`| \`${s.default}\` |`), s.flag);
+    const shown = s.default === "" ? "(none)" : `\`${s.default}\``;
+    assert.ok(rows[i + 2].includes(`| ${shown} |`), s.flag);
     assert.ok(rows[i + 2].includes(s.env ?? "(none)"), s.flag);
   }
 });
@@ -157,7 +173,9 @@ Deno.test(".env.example, all uncommented, names exactly ENV_KEYS", async () => {
   assert.deepEqual(result.warnings, []);
   assert.deepEqual({ ...result.config, envFile: null }, defaultConfig());
   for (const s of SETTINGS) {
-    if (s.env !== null) assert.equal(result.sources[s.key], ".env", s.env);
+    // An empty value counts as unset: its source stays the default.
+    const source = s.default === "" ? "default" : ".env";
+    if (s.env !== null) assert.equal(result.sources[s.key], source, s.env);
   }
 });
 

@@ -349,6 +349,21 @@ function wrap(text: string, indent: number, width: number): string[] {
   return lines.map((l) => " ".repeat(indent) + l);
 }
 
+/**
+ * A setting's default as the help shows it: `none` when it is empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SETTINGS, shownDefault } from "./settings.ts";
+ * assert.equal(shownDefault(SETTINGS.find((s) => s.key === "pushgateway")!), "none");
+ * assert.equal(shownDefault(SETTINGS.find((s) => s.key === "concurrency")!), "16");
+ * ```
+ */
+export function shownDefault(s: Setting): string {
+  return s.default === "" ? "none" : s.default;
+}
+
 /** `--flag ARG` as the help and the README show it. */
 function usage(s: Setting): string {
   return s.arg === null ? s.flag : `${s.flag} ${s.arg}`;
@@ -403,7 +418,7 @@ export function helpText(options: HelpOptions = {}): string {
           column,
           width,
         ),
-        ...wrap(`${where}, default ${s.default}`, column, width),
+        ...wrap(`${where}, default ${shownDefault(s)}`, column, width),
       ]),
     );
   }
@@ -454,7 +469,7 @@ export function envExampleText(): string {
       ...wrap(`${s.meaning[0].toUpperCase()}${s.meaning.slice(1)}.`, 0, 78)
         .map((l) => `# ${l}`),
       ...wrap(`Allowed: ${s.allowed}.`, 0, 78).map((l) => `# ${l}`),
-      `# Flag: ${usage(s)}. Default: ${s.default}`,
+      `# Flag: ${usage(s)}. Default: ${shownDefault(s)}`,
     );
     const line = `${s.env} = ${dotenvValue(s.default)}`;
     lines.push(EXERCISE_KEYS.includes(s.env) ? line : `# ${line}`);
@@ -483,9 +498,9 @@ export function settingsMarkdown(): string {
   for (const s of SETTINGS) {
     const env = s.env === null ? "(none)" : `\`${s.env}\``;
     lines.push(
-      `| \`${usage(s)}\` | ${env} | \`${s.default}\` | ${cell(s.meaning)} | ${
-        cell(s.allowed)
-      } |`,
+      `| \`${usage(s)}\` | ${env} | ${
+        s.default === "" ? "(none)" : `\`${s.default}\``
+      } | ${cell(s.meaning)} | ${cell(s.allowed)} |`,
     );
   }
   return lines.join("\n") + "\n";

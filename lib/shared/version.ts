@@ -27,7 +27,7 @@ export const NAME = "parse-and-post";
  * assert.ok(/^\d+\.\d+\.\d+/.test(VERSION));
  * ```
  */
-export const VERSION = "0.1.0";
+export const VERSION = "0.2.0";
 
 /**
  * What `--version` prints: `parse-and-post <version>`.
@@ -36,7 +36,7 @@ export const VERSION = "0.1.0";
  * ```ts
  * import assert from "node:assert/strict";
  * import { versionText } from "./version.ts";
- * assert.equal(versionText(), "parse-and-post 0.1.0");
+ * assert.equal(versionText(), "parse-and-post 0.2.0");
  * ```
  */
 export function versionText(): string {
