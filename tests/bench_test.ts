@@ -222,22 +222,23 @@ Deno.test("importerArgs: the ledger (or an older importer's journal) in the roun
   ]);
 });
 
-Deno.test("shapeFromHelp passes each server timeout the sink's help lists, with its default", () => {
+Deno.test("shapeFromHelp passes the real service's 2 s timeouts that the sink's help lists, and names the others", () => {
   const help = [
-    "  --idle-timeout <duration>  close a keep-alive connection idle this long",
-    '                             (default: "2s", env: SINK_IDLE_TIMEOUT)',
-    "  --read-timeout <duration>  cut a request slower than this (default: 2000)",
-    "  --seed <seed>              seed",
+    "  --read-timeout <duration>   Go's ReadTimeout (default: 2s, env: SINK_READ_TIMEOUT)",
+    "  --idle-timeout <duration>   Go's IdleTimeout (default: the read timeout)",
+    "  --seed <seed>               seed",
   ].join("\n");
   const shape = shapeFromHelp(help);
   assert.deepEqual(shape.args, [
+    "--read-timeout",
+    "2s",
     "--idle-timeout",
     "2s",
-    "--read-timeout",
-    "2000",
   ]);
-  assert.match(shape.note, /--write-timeout/);
-  assert.deepEqual(shapeFromHelp("").args, []);
+  assert.match(shape.note, /no --write-timeout/);
+  const none = shapeFromHelp("  --seed <seed>");
+  assert.deepEqual(none.args, []);
+  assert.match(none.note, /--idle-timeout/);
 });
 
 function positive(value: unknown, what: string): number {
