@@ -158,6 +158,31 @@ function taskFolderHint(config: Config): string | null {
   }`;
 }
 
+/** Whether the run has every permission it needs; if not, says what to run instead. */
+function permitted(config: Config, args: string[], log: Logger): boolean {
+  const required = needs(config);
+  const missing = missingPermissions(required.needs, required.names);
+  if (missing.length === 0) return true;
+  const [what, command, see] = permissionHint(missing, args);
+  log.error(what);
+  // The command is printed as it is, to copy (in JSON logs, as a message).
+  if (config.logFormat === "json") log.error(command.trim());
+  else printErr(command);
+  log.error(see);
+  return false;
+}
+
+/** Pushes the final metrics (one attempt; a failure is one line). */
+async function push(
+  metrics: ImportMetrics,
+  url: string,
+  log: Logger,
+): Promise<void> {
+  const pushed = await pushMetrics(metrics, { url });
+  if (!pushed.ok) log.error(pushed.message);
+  else log.info(`metrics pushed to ${pushed.url}`);
+}
+
 /**
  * Runs the importer with these arguments and returns its exit code: 0 every
  * valid row delivered; 1 valid rows left pending or refused; 2 usage,
@@ -182,17 +207,7 @@ export async function main(args: string[]): Promise<number> {
   const { config } = loaded;
   const { log, progress } = outputs(config);
   for (const warning of loaded.warnings) log.warn(warning);
-  const required = needs(config);
-  const missing = missingPermissions(required.needs, required.names);
-  if (missing.length > 0) {
-    const [what, command, see] = permissionHint(missing, args);
-    log.error(what);
-    // The command is printed as it is, to copy (in JSON logs, as a message).
-    if (config.logFormat === "json") log.error(command.trim());
-    else printErr(command);
-    log.error(see);
-    return 2;
-  }
+  if (!permitted(config, args, log)) return 2;
   const settings = settingsInEffect(config, loaded.sources);
   for (const s of settings) {
     log.debug(`setting ${s.name}=${s.value} (from ${s.source})`);
@@ -215,9 +230,7 @@ export async function main(args: string[]): Promise<number> {
       if (hint) log.error(hint);
     }
     if (metrics && config.pushgateway !== "") {
-      const pushed = await pushMetrics(metrics, { url: config.pushgateway });
-      if (!pushed.ok) log.error(pushed.message);
-      else log.info(`metrics pushed to ${pushed.url}`);
+      await push(metrics, config.pushgateway, log);
     }
     return exitCode;
   } catch (error) {

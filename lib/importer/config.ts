@@ -399,6 +399,67 @@ function hasFlag(args: string[], ...flags: string[]): boolean {
   );
 }
 
+/** Where each value comes from: the flag, the `[csv]` argument, the environment, `.env`, the default. */
+function rawValue(
+  setting: Setting,
+  sources: {
+    flags: Map<Setting, string>;
+    csv: string | undefined;
+    env: Map<string, string>;
+    dotenv: Map<string, string> | null;
+    envFilePath: string;
+  },
+): Raw {
+  const { flags, csv, env, dotenv, envFilePath } = sources;
+  const flag = flags.get(setting);
+  if (flag !== undefined) {
+    return { value: flag, source: "flag", name: setting.flag };
+  }
+  if (setting.key === "csvIn" && csv !== undefined) {
+    return { value: csv, source: "flag", name: "argument [csv]" };
+  }
+  if (setting.env !== null && env.has(setting.env)) {
+    return {
+      value: env.get(setting.env)!,
+      source: "environment",
+      name: setting.env,
+    };
+  }
+  if (setting.env !== null && dotenv?.has(setting.env)) {
+    return {
+      value: dotenv.get(setting.env)!,
+      source: ".env",
+      name: setting.env,
+      file: envFilePath,
+    };
+  }
+  return { value: setting.default, source: "default", name: setting.flag };
+}
+
+/** The flags' own mistakes: an empty --env-file, the CSV given twice. */
+function flagConflict(
+  flags: Map<Setting, string>,
+  csv: string | undefined,
+): string | null {
+  const envFileSetting = SETTINGS.find((s) => s.key === "envFile")!;
+  const csvSetting = SETTINGS.find((s) => s.key === "csvIn")!;
+  if (flags.get(envFileSetting) === "") {
+    return badValue(envFileSetting, {
+      value: "",
+      source: "flag",
+      name: envFileSetting.flag,
+    });
+  }
+  const csvFlag = flags.get(csvSetting);
+  if (csvFlag !== undefined && csv !== undefined && csvFlag !== csv) {
+    return `the CSV is given twice, as ${csvSetting.flag} ${
+      shown(csvFlag)
+    } and ` +
+      `as argument ${shown(csv)}: give one`;
+  }
+  return null;
+}
+
 async function load(args: string[], deps: ConfigDeps): Promise<ConfigResult> {
   if (hasFlag(args, "-h", "--help")) return { kind: "help", text: helpText() };
   if (hasFlag(args, "-V", "--version")) {
@@ -407,26 +468,9 @@ async function load(args: string[], deps: ConfigDeps): Promise<ConfigResult> {
   const parsed = parseFlags(args);
   if (typeof parsed === "string") return error(parsed);
   const { flags, csv } = parsed;
+  const conflict = flagConflict(flags, csv);
+  if (conflict !== null) return error(conflict);
   const warnings: string[] = [];
-
-  const envFileSetting = SETTINGS.find((s) => s.key === "envFile")!;
-  const csvSetting = SETTINGS.find((s) => s.key === "csvIn")!;
-  const explicitEnvFile = flags.get(envFileSetting);
-  if (explicitEnvFile === "") {
-    return error(badValue(envFileSetting, {
-      value: "",
-      source: "flag",
-      name: envFileSetting.flag,
-    }));
-  }
-  const csvFlag = flags.get(csvSetting);
-  if (csvFlag !== undefined && csv !== undefined && csvFlag !== csv) {
-    return error(
-      `the CSV is given twice, as ${csvSetting.flag} ${shown(csvFlag)} and ` +
-        `as argument ${shown(csv)}: give one`,
-    );
-  }
-
   const { env, denied } = readEnvironment(deps.getEnv);
   if (denied.length > 0) {
     warnings.push(
@@ -434,7 +478,7 @@ async function load(args: string[], deps: ConfigDeps): Promise<ConfigResult> {
         `to read them (add them to --allow-env)`,
     );
   }
-
+  const explicitEnvFile = flags.get(SETTINGS.find((s) => s.key === "envFile")!);
   const envFilePath = explicitEnvFile ?? DEFAULT_ENV_FILE;
   const dotenv = await readEnvFile(
     envFilePath,
@@ -443,36 +487,14 @@ async function load(args: string[], deps: ConfigDeps): Promise<ConfigResult> {
     warnings,
   );
   if (typeof dotenv === "string") return error(dotenv);
-
   const raws = new Map<ValidatedKey, Raw>();
   for (const setting of SETTINGS) {
     if (setting.key === "envFile") continue;
-    const key = setting.key;
-    const flag = flags.get(setting);
-    let raw: Raw;
-    if (flag !== undefined) {
-      raw = { value: flag, source: "flag", name: setting.flag };
-    } else if (key === "csvIn" && csv !== undefined) {
-      raw = { value: csv, source: "flag", name: "argument [csv]" };
-    } else if (setting.env !== null && env.has(setting.env)) {
-      raw = {
-        value: env.get(setting.env)!,
-        source: "environment",
-        name: setting.env,
-      };
-    } else if (setting.env !== null && dotenv?.has(setting.env)) {
-      raw = {
-        value: dotenv.get(setting.env)!,
-        source: ".env",
-        name: setting.env,
-        file: envFilePath,
-      };
-    } else {
-      raw = { value: setting.default, source: "default", name: setting.flag };
-    }
-    raws.set(key, raw);
+    raws.set(
+      setting.key,
+      rawValue(setting, { flags, csv, env, dotenv, envFilePath }),
+    );
   }
-
   const input = Object.fromEntries(
     [...raws].map(([key, raw]) => [key, raw.value]),
   );

@@ -245,57 +245,77 @@ async function load(
     capacity: options.fresh ? 1024 : size / LINE_BYTES / 0.875,
     firstLines: options.firstLines,
   });
+  const lines = await readLines(file, options.fresh ? null : keys);
+  const wrong = headerProblem(lines, path, options.url);
+  if (wrong !== null) return { kind: "error", message: wrong };
+  // A torn tail (no newline at the end) is cut, back to the last whole
+  // line; a file without one whole line (a crash while creating it) is
+  // started again.
+  const cut = size - lines.wholeBytes;
+  return {
+    kind: "loaded",
+    keys,
+    held: lines.held,
+    size,
+    cut,
+    badLines: lines.badLines,
+  };
+}
+
+/** What {@link readLines} found. */
+interface Lines {
+  /** The first line, or a torn first line that is not a header's start. */
+  header: string | null;
+  held: number;
+  badLines: number;
+  /** Bytes up to the end of the last whole line. */
+  wholeBytes: number;
+}
+
+/** Streams the file in chunks; key lines go into `keys` (unless null). */
+async function readLines(
+  file: Deno.FsFile,
+  keys: RowKeys | null,
+): Promise<Lines> {
   const key: RowKey = { d0: 0, d1: 0, d2: 0, k: 0 };
-  let held = 0, badLines = 0, lineNo = 0, offset = 0;
-  let header: string | null = null;
+  const found: Lines = { header: null, held: 0, badLines: 0, wholeBytes: 0 };
+  let lineNo = 0;
   let carry = new Uint8Array(0);
   const buf = new Uint8Array(READ_CHUNK);
   await file.seek(0, Deno.SeekMode.Start);
-  while (true) {
-    const n = await file.read(buf);
-    if (n === null) break;
+  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
     const bytes = concat(carry, buf.subarray(0, n));
     let start = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] !== 10) continue;
-      lineNo++;
-      if (lineNo === 1) {
-        header = new TextDecoder().decode(bytes.subarray(start, i));
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, start)) {
+      if (++lineNo === 1) {
+        found.header = new TextDecoder().decode(bytes.subarray(start, i));
       } else if (parseKeyLine(bytes, start, i, key)) {
-        held++;
-        if (!options.fresh) keys.markDelivered(key);
-      } else if (bytes[start] !== 35 /* # */) badLines++;
+        found.held++;
+        keys?.markDelivered(key);
+      } else if (bytes[start] !== 35 /* # */) found.badLines++;
       start = i + 1;
     }
-    offset += start;
+    found.wholeBytes += start;
     carry = bytes.slice(start);
   }
   const torn = new TextDecoder().decode(carry);
   if (lineNo === 0 && !MAGIC.startsWith(torn) && !torn.startsWith(MAGIC)) {
-    header = torn;
+    found.header = torn;
   }
-  if (header !== null) {
-    const url = headerUrl(header ?? "");
-    if (url === null) {
-      return {
-        kind: "error",
-        message:
-          `${path} is not a parse-and-post ledger (its first line is not the ledger header): move it away or use another --ledger-dir`,
-      };
-    }
-    if (url !== options.url) {
-      return {
-        kind: "error",
-        message:
-          `${path} is the ledger of ${url}, not of ${options.url}: move it away or use another --ledger-dir`,
-      };
-    }
+  return found;
+}
+
+/** Why this file cannot be this URL's ledger, or null. */
+function headerProblem(lines: Lines, path: string, url: string): string | null {
+  if (lines.header === null) return null;
+  const named = headerUrl(lines.header);
+  if (named === null) {
+    return `${path} is not a parse-and-post ledger (its first line is not the ledger header): move it away or use another --ledger-dir`;
   }
-  // A torn tail (no newline at the end) is cut, back to the last whole
-  // line; a file without one whole line (a crash while creating it) is
-  // started again.
-  const cut = size - offset;
-  return { kind: "loaded", keys, held, size, cut, badLines };
+  if (named !== url) {
+    return `${path} is the ledger of ${named}, not of ${url}: move it away or use another --ledger-dir`;
+  }
+  return null;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -50,36 +50,31 @@ export interface RecorderDeps {
   count?: (outcome: OutcomeName) => void;
 }
 
-/** Records outcomes; see {@link createRecorder}. */
-export interface Recorder {
-  /** Puts one row where it belongs and counts it. */
-  record(outcome: RowOutcome): void;
-  /** Rows not delivered, with their last error (for the report). */
-  readonly pending: LineList<{ line: number; error: string }>;
-  /** Rows with an attempt of unknown outcome (for the report). */
-  readonly ambiguous: LineList<number>;
-  /** Settles rows held while the set-up was in doubt (call at the end). */
-  finish(): void;
-}
-
 function listed<T>(list: LineList<T>, item: T): void {
   if (list.items.length < MAX_LISTED) list.items.push(item);
   else list.more++;
 }
 
+type Refused = Extract<RowOutcome, { kind: "refused" }>;
+type Pending = Extract<RowOutcome, { kind: "pending" }>;
+
 /**
  * The recorder of one run.
+ *
+ * Rows refused while every answer so far says the URL or the credentials
+ * are wrong (the same 401/403/404/405) are held: they go to the rejects
+ * file if the set-up turns out fine, and stay pending if it does not.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createRecorder } from "./outcomes.ts";
+ * import { Recorder } from "./outcomes.ts";
  * import { emptyTally } from "./report.ts";
  * import { Governor } from "./governor.ts";
  * import { createLogger } from "./log.ts";
  * const added: string[] = [];
  * const tally = emptyTally();
- * const recorder = createRecorder({
+ * const recorder = new Recorder({
  *   tally,
  *   rejects: { add: (line, reason) => added.push(`${line}: ${reason}`), count: 0, error: null, flush() {}, close() {} },
  *   columns: { names: [], original: (f) => f, sent: () => [] },
@@ -92,39 +87,60 @@ function listed<T>(list: LineList<T>, item: T): void {
  * assert.equal(tally.invalid, 1);
  * ```
  */
-export function createRecorder(deps: RecorderDeps): Recorder {
-  const { tally, rejects, columns, log } = deps;
-  const logRows = deps.logRows ?? true;
-  const pending: LineList<{ line: number; error: string }> = {
+export class Recorder {
+  /** Rows not delivered, with their last error (for the report). */
+  readonly pending: LineList<{ line: number; error: string }> = {
     items: [],
     more: 0,
   };
-  const ambiguous: LineList<number> = { items: [], more: 0 };
-  const reject = (
-    line: number,
-    key: string,
-    reason: string,
-    fields: readonly string[],
-    data: LogData,
-  ) => {
-    tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
-    rejects.add(line, reason, fields);
-    if (logRows) {
-      log.row(`line ${line}: ${reason}`, "WARNING", {
-        line,
-        reason: key,
-        ...data,
-      });
+  /** Rows with an attempt of unknown outcome (for the report). */
+  readonly ambiguous: LineList<number> = { items: [], more: 0 };
+  readonly #d: RecorderDeps;
+  readonly #held: Refused[] = [];
+
+  constructor(deps: RecorderDeps) {
+    this.#d = deps;
+  }
+
+  /** Puts one row where it belongs and counts it. */
+  record(outcome: RowOutcome): void {
+    const { governor } = this.#d;
+    const wrongUrl = governor.end === "wrong_url";
+    if (outcome.kind === "refused" && (governor.setupInDoubt || wrongUrl)) {
+      this.#held.push(outcome);
+      return;
     }
-    deps.governor.rowFailed();
-  };
-  // Rows refused while every answer says the URL or credentials are wrong
-  // are held: rejects if the set-up turns out fine, pending if not.
-  const held: Extract<RowOutcome, { kind: "refused" }>[] = [];
-  const release = () => {
-    const wrongUrl = deps.governor.end === "wrong_url";
-    for (const o of held.splice(0)) {
-      record(
+    if (this.#held.length > 0 && !wrongUrl) this.finish();
+    this.#d.count?.(outcome.kind);
+    const { tally } = this.#d;
+    switch (outcome.kind) {
+      case "valid":
+        return;
+      case "already_delivered":
+        tally.alreadyDelivered++;
+        return;
+      case "duplicate":
+        tally.skippedDuplicates++;
+        return;
+      case "invalid":
+        return this.#invalid(outcome);
+      case "delivered":
+        tally.delivered++;
+        this.#d.ledger?.record(outcome.job.key);
+        if (outcome.ambiguous) this.#ambiguous(outcome.job.line);
+        return;
+      case "refused":
+        return this.#refused(outcome);
+      case "pending":
+        return this.#pending(outcome);
+    }
+  }
+
+  /** Settles the held rows (call at the end, and when the set-up proves fine). */
+  finish(): void {
+    const wrongUrl = this.#d.governor.end === "wrong_url";
+    for (const o of this.#held.splice(0)) {
+      this.record(
         wrongUrl
           ? {
             ...o,
@@ -136,76 +152,103 @@ export function createRecorder(deps: RecorderDeps): Recorder {
           : o,
       );
     }
-  };
-  const record = (outcome: RowOutcome) => {
-    const { governor } = deps;
-    if (
-      outcome.kind === "refused" &&
-      (governor.setupInDoubt || governor.end === "wrong_url")
-    ) {
-      held.push(outcome);
-      return;
+  }
+
+  #invalid(outcome: Extract<RowOutcome, { kind: "invalid" }>): void {
+    this.#d.tally.invalid++;
+    const { rejection } = outcome;
+    this.#reject(
+      outcome.line,
+      reasonKey(rejection),
+      rejection.message,
+      this.#d.columns.original(outcome.fields),
+      {
+        field: rejection.field,
+      },
+    );
+  }
+
+  #refused(outcome: Refused): void {
+    this.#d.tally.refused++;
+    const { job, status } = outcome;
+    this.#reject(
+      job.line,
+      `service answered HTTP ${status}`,
+      `service refused it: ${outcome.message}`,
+      this.#d.columns.sent(job.body),
+      { status, attempt: outcome.attempts },
+    );
+  }
+
+  #pending(outcome: Pending): void {
+    const { job } = outcome;
+    this.#d.tally.pending++;
+    listed(this.pending, { line: job.line, error: outcome.lastError });
+    if (outcome.ambiguous) this.#ambiguous(job.line);
+    if (outcome.cause !== "retries") return;
+    if (this.#d.logRows ?? true) {
+      this.#d.log.row(
+        `line ${job.line}: not delivered, pending: ${outcome.lastError}`,
+        "ERROR",
+        {
+          line: job.line,
+          reason: "out of retries",
+          attempt: outcome.attempts,
+        },
+      );
     }
-    if (held.length > 0 && governor.end !== "wrong_url") release();
-    deps.count?.(outcome.kind);
-    switch (outcome.kind) {
-      case "valid":
-        return;
-      case "already_delivered":
-        tally.alreadyDelivered++;
-        return;
-      case "duplicate":
-        tally.skippedDuplicates++;
-        return;
-      case "invalid":
-        tally.invalid++;
-        return reject(
-          outcome.line,
-          reasonKey(outcome.rejection),
-          outcome.rejection.message,
-          columns.original(outcome.fields),
-          { field: outcome.rejection.field },
-        );
-      case "delivered":
-        tally.delivered++;
-        deps.ledger?.record(outcome.job.key);
-        if (outcome.ambiguous) {
-          tally.ambiguous++;
-          listed(ambiguous, outcome.job.line);
-        }
-        return;
-      case "refused":
-        tally.refused++;
-        return reject(
-          outcome.job.line,
-          `service answered HTTP ${outcome.status}`,
-          `service refused it: ${outcome.message}`,
-          columns.sent(outcome.job.body),
-          { status: outcome.status, attempt: outcome.attempts },
-        );
-      case "pending":
-        tally.pending++;
-        listed(pending, { line: outcome.job.line, error: outcome.lastError });
-        if (outcome.ambiguous) {
-          tally.ambiguous++;
-          listed(ambiguous, outcome.job.line);
-        }
-        if (outcome.cause === "retries") {
-          if (logRows) {
-            log.row(
-              `line ${outcome.job.line}: not delivered, pending: ${outcome.lastError}`,
-              "ERROR",
-              {
-                line: outcome.job.line,
-                reason: "out of retries",
-                attempt: outcome.attempts,
-              },
-            );
-          }
-          deps.governor.rowFailed();
-        }
-        return;
+    this.#d.governor.rowFailed();
+  }
+
+  #ambiguous(line: number): void {
+    this.#d.tally.ambiguous++;
+    listed(this.ambiguous, line);
+  }
+
+  #reject(
+    line: number,
+    key: string,
+    reason: string,
+    fields: readonly string[],
+    data: LogData,
+  ): void {
+    const { tally } = this.#d;
+    tally.reasons[key] = (tally.reasons[key] ?? 0) + 1;
+    this.#d.rejects.add(line, reason, fields);
+    if (this.#d.logRows ?? true) {
+      this.#d.log.row(`line ${line}: ${reason}`, "WARNING", {
+        line,
+        reason: key,
+        ...data,
+      });
     }
-  };
-  return { record, pending, ambiguous, finish: release };
+    this.#d.governor.rowFailed();
+  }
+}
+
+/**
+ * A {@link Recorder} for one run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRecorder } from "./outcomes.ts";
+ * import { emptyTally } from "./report.ts";
+ * import { Governor } from "./governor.ts";
+ * import { createLogger } from "./log.ts";
+ * const tally = emptyTally();
+ * const recorder = createRecorder({
+ *   tally,
+ *   rejects: { add() {}, count: 0, error: null, flush() {}, close() {} },
+ *   columns: { names: [], original: (f) => f, sent: () => [] },
+ *   ledger: null,
+ *   governor: new Governor({ url: "http://x/m" }),
+ *   log: createLogger({ write: () => {} }),
+ * });
+ * recorder.record({ kind: "already_delivered", line: 2, duplicate: false });
+ * assert.equal(tally.alreadyDelivered, 1);
+ * ```
+ */
+export function createRecorder(deps: RecorderDeps): Recorder {
+  return new Recorder(deps);
 }

@@ -21,7 +21,7 @@ import { idempotencyKey, urlTag } from "./identity.ts";
 import { type Ledger, openLedger } from "./ledger.ts";
 import type { Logger } from "./log.ts";
 import type { ImportMetrics } from "./metrics.ts";
-import { createRecorder, type Recorder } from "./outcomes.ts";
+import { Recorder } from "./outcomes.ts";
 import { createPoster, type Poster } from "./post.ts";
 import type { Progress, ProgressSnapshot } from "./progress.ts";
 import type { Random } from "../shared/random.ts";
@@ -192,13 +192,70 @@ async function prepare(
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const paths = outputPaths(o);
-  let source: Source;
+  const source = await openInput(o, deps.log);
+  if (typeof source === "string") return source;
+  const { governor, stopped, halt } = governorOf(o, deps);
+  const outputs = await openOutputs(o, deps, paths, source, governor);
+  if (typeof outputs === "string") {
+    await source.close();
+    return outputs;
+  }
+  const { ledger, keys, rejects } = outputs;
+  const tally = emptyTally();
+  const recorder = new Recorder({
+    tally,
+    rejects,
+    columns: rejectsColumns(source.layout),
+    ledger,
+    governor,
+    log: deps.log,
+    logRows: o.logRows,
+    count: deps.metrics &&
+      ((outcome) => outcome !== "valid" && deps.metrics!.row(outcome)),
+  });
+  const { poster, delivery } = o.dryRun
+    ? { poster: null, delivery: null }
+    : createDelivery(o, deps, clock, governor, recorder);
+  halt.delivery = delivery;
+  const check = createChecker({
+    layout: source.layout,
+    currentYear: deps.currentYear ?? new Date(started).getUTCFullYear(),
+    keys,
+    dedupe: o.dedupe,
+  });
+  const shape = { failures: [], settled: false };
+  return {
+    o,
+    deps,
+    clock,
+    started,
+    tally,
+    governor,
+    source,
+    ledger,
+    rejects,
+    recorder,
+    check,
+    delivery,
+    poster,
+    paths,
+    notReadFrom: null,
+    stopped,
+    shape,
+  };
+}
+
+/** The input, opened (dialect and layout known), or the one-line error. */
+async function openInput(
+  o: ImportOptions,
+  log: Logger,
+): Promise<Source | string> {
   try {
-    source = await openSource(o.csvIn, {
+    return await openSource(o.csvIn, {
       delimiter: o.delimiter ?? "auto",
       encoding: o.encoding ?? "auto",
-      onWarning: (m) => deps.log.warn(m),
-      onInfo: (m) => deps.log.info(m),
+      onWarning: (m) => log.warn(m),
+      onInfo: (m) => log.info(m),
     });
   } catch (error) {
     if (error instanceof InputError) {
@@ -206,6 +263,10 @@ async function prepare(
     }
     throw error;
   }
+}
+
+/** The governor, told of interrupts; stopping it stops the pool and wakes the drain. */
+function governorOf(o: ImportOptions, deps: ImportDeps) {
   let onStop = () => {};
   const stopped = new Promise<void>((r) => onStop = r);
   const halt = { delivery: null as Delivery | null };
@@ -221,63 +282,12 @@ async function prepare(
       onStop();
     },
   });
-  const outputs = await openOutputs(o, deps, paths, source, governor);
-  if (typeof outputs === "string") {
-    await source.close();
-    return outputs;
-  }
-  const { ledger, keys, rejects } = outputs;
-  const tally = emptyTally();
-  const recorder = createRecorder({
-    tally,
-    rejects,
-    columns: rejectsColumns(source.layout),
-    ledger,
-    governor,
-    log: deps.log,
-    logRows: o.logRows,
-    count: deps.metrics &&
-      ((outcome) => outcome !== "valid" && deps.metrics!.row(outcome)),
-  });
   deps.signal?.addEventListener(
     "abort",
     () => governor.interrupt(String(deps.signal?.reason ?? "interrupted")),
     { once: true },
   );
-  const poster = o.dryRun || deps.send ? null : createPoster({
-    url: o.urlOut,
-    timeoutMs: o.timeoutMs,
-    connections: o.concurrency,
-    connectTimeoutMs: o.connectTimeoutMs,
-  });
-  const delivery = o.dryRun
-    ? null
-    : createDelivery(o, deps, clock, governor, recorder, poster);
-  halt.delivery = delivery;
-  return {
-    o,
-    deps,
-    clock,
-    started,
-    tally,
-    governor,
-    source,
-    ledger,
-    rejects,
-    recorder,
-    check: createChecker({
-      layout: source.layout,
-      currentYear: deps.currentYear ?? new Date(started).getUTCFullYear(),
-      keys,
-      dedupe: o.dedupe,
-    }),
-    delivery,
-    poster,
-    paths,
-    notReadFrom: null,
-    stopped,
-    shape: { failures: [], settled: false },
-  };
+  return { governor, stopped, halt };
 }
 
 /** Where the rejects file and the report go: a dry run never overwrites a real run's. */
@@ -354,14 +364,19 @@ function createDelivery(
   clock: Clock,
   governor: Governor,
   recorder: Recorder,
-  poster: Poster | null,
-): Delivery {
+): { poster: Poster | null; delivery: Delivery } {
+  const poster = deps.send ? null : createPoster({
+    url: o.urlOut,
+    timeoutMs: o.timeoutMs,
+    connections: o.concurrency,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
   const tag = urlTag(o.urlOut);
   const send: SendJob = deps.send ??
     ((job: Job, done) =>
       poster!.post(job.body, idempotencyKey(tag, job.key), done));
   const debug = deps.log.enabled("DEBUG");
-  return new Delivery({
+  const delivery = new Delivery({
     send,
     onOutcome: (outcome: DeliveryOutcome) => recorder.record(outcome),
     onAttempt: ({ job, attempt, number, delayMs, latencyMs }) => {
@@ -389,6 +404,7 @@ function createDelivery(
     random: deps.random,
     clock,
   });
+  return { poster, delivery };
 }
 
 function announceLedger(ledger: Ledger, o: ImportOptions, log: Logger): void {

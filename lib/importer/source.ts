@@ -329,6 +329,75 @@ function openBytes(
 }
 
 /**
+ * Reads text until the first non-blank line is whole (or the end): what
+ * the dialect is detected from. Throws {@link InputError} for a file of
+ * blank lines.
+ */
+async function readHead(
+  reader: ReadableStreamDefaultReader<string>,
+  maxRecordChars: number,
+  label: string,
+): Promise<string> {
+  let head = "";
+  while (
+    firstNonBlankLine(head, false) === null && head.length <= maxRecordChars
+  ) {
+    const { done, value } = await reader.read();
+    if (done) {
+      if (head.trim() !== "") break;
+      throw new InputError(
+        head === ""
+          ? `CSV_IN: empty file: ${label}`
+          : `CSV_IN: empty file: ${label} (only blank lines)`,
+      );
+    }
+    head += value;
+  }
+  return head;
+}
+
+/**
+ * The layout, from the first non-blank record (a header?) and the one after
+ * a header (a row of type names?); the batches read meanwhile, with those
+ * records marked, are returned to be read again.
+ */
+async function readLayout(
+  records: ReadableStreamDefaultReader<RawRecord[]>,
+  options: SourceOptions,
+): Promise<{ layout: Layout; buffered: SourceItem[][] }> {
+  const buffered: SourceItem[][] = [];
+  let layout = defaultLayout();
+  let state: "first" | "after_header" | "done" = "first";
+  while (state !== "done") {
+    const { done, value } = await records.read();
+    if (done) break;
+    const batch: SourceItem[] = value;
+    buffered.push(batch);
+    for (let i = 0; i < batch.length && state !== "done"; i++) {
+      const r = batch[i];
+      if (r.kind === "blank") continue;
+      if (state === "first" && r.kind === "row" && isHeader(r.fields)) {
+        layout = headerLayout(r.fields, {
+          line: r.line,
+          onInfo: options.onInfo,
+          onWarning: options.onWarning,
+        });
+        batch[i] = { kind: "header", line: r.line, fields: r.fields };
+        state = "after_header";
+      } else {
+        if (
+          state === "after_header" && r.kind === "row" && isTypeRow(r.fields)
+        ) {
+          batch[i] = { kind: "type_row", line: r.line, fields: r.fields };
+        }
+        state = "done";
+      }
+    }
+  }
+  return { layout, buffered };
+}
+
+/**
  * Detects the dialect and the layout, and sets up the item stream.
  * `release` frees the underlying resource at once (cancellation reaches it
  * only a few ticks later): called by `close()` and on failure.
@@ -344,70 +413,19 @@ async function openText(
   const textReader = text.getReader();
   let records: ReadableStreamDefaultReader<RawRecord[]> | null = null;
   try {
-    // Dialect: from the first non-blank line, read whole.
-    let head = "", eof = false;
-    while (
-      firstNonBlankLine(head, false) === null && head.length <= maxRecordChars
-    ) {
-      const { done, value } = await textReader.read();
-      if (done) {
-        eof = true;
-        break;
-      }
-      head += value;
-    }
-    if (eof && head.trim() === "") {
-      throw new InputError(
-        head === ""
-          ? `CSV_IN: empty file: ${label}`
-          : `CSV_IN: empty file: ${label} (only blank lines)`,
-      );
-    }
+    const head = await readHead(textReader, maxRecordChars, label);
     const dialect: Dialect = { ...detectDialect(head, options), ...encoding };
-
-    const all = prepend([head], textReader);
-    records = all.pipeThrough(
-      parseStream({ delimiter: dialect.delimiter, maxRecordChars }),
-    )
+    records = prepend([head], textReader)
+      .pipeThrough(
+        parseStream({ delimiter: dialect.delimiter, maxRecordChars }),
+      )
       .getReader();
-
-    // Layout: from the first non-blank record, and the one after a header.
-    const buffered: SourceItem[][] = [];
-    let layout = defaultLayout();
-    let state: "first" | "after_header" | "done" = "first";
-    while (state !== "done") {
-      const { done, value } = await records.read();
-      if (done) break;
-      const batch: SourceItem[] = value;
-      buffered.push(batch);
-      for (let i = 0; i < batch.length && state !== "done"; i++) {
-        const r = batch[i];
-        if (r.kind === "blank") continue;
-        if (state === "first") {
-          if (r.kind === "row" && isHeader(r.fields)) {
-            layout = headerLayout(r.fields, {
-              line: r.line,
-              onInfo: options.onInfo,
-              onWarning: options.onWarning,
-            });
-            batch[i] = { kind: "header", line: r.line, fields: r.fields };
-            state = "after_header";
-          } else state = "done";
-        } else {
-          if (r.kind === "row" && isTypeRow(r.fields)) {
-            batch[i] = { kind: "type_row", line: r.line, fields: r.fields };
-          }
-          state = "done";
-        }
-      }
-    }
-
+    const { layout, buffered } = await readLayout(records, options);
     const reader = records;
-    const items = prepend(buffered, reader);
     return {
       dialect,
       layout,
-      items,
+      items: prepend(buffered, reader),
       size: 0,
       bytesRead: () => 0,
       async close() {
