@@ -206,6 +206,32 @@ Deno.test("ledger: the ledger of another URL is refused, in one line, and left a
   });
 });
 
+Deno.test("ledger: a ledger written with another digest is refused, not silently matched against nothing", async () => {
+  // BUG: the header records the digest ("sha256/96" before af8a4e6, now
+  // "xxh128/96") but loading never checks it: an older ledger loads, no key
+  // matches a row any more, and every row it records is sent again (the
+  // service ignores Idempotency-Key: SINK.md).
+  await withDir(async (dir) => {
+    const old = `${MAGIC}${
+      JSON.stringify({
+        url: URL_A,
+        digest: "sha256/96",
+        created: "2026-11-30T00:00:00.000Z",
+      })
+    }\n` +
+      `# run {}\n${keyText(key(1))}\n`;
+    const path = plant(dir, URL_A, old);
+    for (const readOnly of [false, true]) {
+      const message = await refused({ dir, url: URL_A, readOnly });
+      assert.ok(
+        message.includes("sha256/96") && message.includes(DIGEST),
+        message,
+      );
+    }
+    assert.equal(Deno.readTextFileSync(path), old);
+  });
+});
+
 Deno.test("ledger: a file that is not a ledger is refused and left as it was", async () => {
   await withDir(async (dir) => {
     for (
