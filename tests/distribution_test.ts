@@ -180,6 +180,11 @@ Deno.test("deno run https://…/main.ts: --help and a small import, from a URL w
 Deno.test("deno install --global: the installed command has the task's permissions, prints its version and validates sample.csv", async () => {
   const root = await Deno.makeTempDir({ prefix: "pp-install-" });
   try {
+    // deno install keeps the command's config and lock in bin/.<name>/; the
+    // project's lock, placed there, pins the npm packages (no registry needed).
+    const lock = `${root}/bin/.parse-and-post/deno.lock`;
+    await Deno.mkdir(`${root}/bin/.parse-and-post`, { recursive: true });
+    await Deno.copyFile(`${ROOT}/deno.lock`, lock);
     const install = await execute("deno", [
       "install",
       "--global",
@@ -187,6 +192,7 @@ Deno.test("deno install --global: the installed command has the task's permissio
       root,
       "--name",
       "parse-and-post",
+      `--lock=${lock}`,
       ...importTask(config).flags,
       `${ROOT}/main.ts`,
     ]);
