@@ -20,7 +20,7 @@
  * min and median per client.
  *
  * ```sh
- * deno task bench               # 60,000 rows × 3 rounds, 0 % and 20 % 503
+ * deno task bench               # 50,000 rows × 3 rounds, 0 % and 20 % 503
  * deno task bench --quick       # a few thousand rows, 1 round (the test)
  * deno task bench --curve       # also concurrency 1, 4, 8, 16, 32, 64
  * deno task bench --rss         # also the importer's peak RSS, 100k and 1M rows
@@ -78,7 +78,7 @@ const CURVE = [1, 4, 8, 16, 32, 64];
 
 /** The benchmark's settings. */
 export interface BenchOptions {
-  /** Rows of the generated CSV. @default 60000 (3000 with --quick) */
+  /** Rows of the generated CSV. @default 50000 (3000 with --quick) */
   rows: number;
   /** Rounds per client, rate and concurrency. @default 3 (1 with --quick) */
   rounds: number;
@@ -225,7 +225,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     list(values.concurrency, "concurrency", (n) => whole(1)(n) && n <= 256) ??
       (values.curve ? CURVE : [importerDefaults().concurrency]);
   return {
-    rows: one(values.rows, "rows", 1) ?? (quick ? 3000 : 60_000),
+    rows: one(values.rows, "rows", 1) ?? (quick ? 3000 : 50_000),
     rounds: one(values.rounds, "rounds", 1) ?? (quick ? 1 : 3),
     rates: list(values.rates, "rates", (n) => n >= 0 && n < 1) ?? [0, 0.2],
     concurrency,
