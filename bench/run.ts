@@ -472,10 +472,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   }
   const started = new Date();
   const loadStart = Deno.loadavg();
+  // Both exit on a mismatch, so before the scratch folder exists.
+  rel(`${options.out}/latest.json`);
+  const state = await checkImporterFlags();
   await Deno.mkdir(options.out, { recursive: true });
   const scratch = await Deno.makeTempDir({ dir: options.out, prefix: "tmp-" });
   try {
-    const state = await checkImporterFlags();
     const task = parseImportTask(await readImportTask(ROOT));
     const csv = await ensureCsv(ROOT, options.out, options.rows, options.seed);
     const bodies = await dryRunBodies(ROOT, rel(csv.path), rel(scratch));
