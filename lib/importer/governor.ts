@@ -85,12 +85,21 @@ export class Governor {
   }
 
   /**
-   * Whether every answer so far was the same 401/403/404/405 and the
-   * verdict is not in yet: rows refused meanwhile are held, not rejected
-   * (the URL may be wrong, not the rows).
+   * What the first answers say of the set-up: `fine` once an answer showed
+   * the URL works (a 2xx, a 400, …); `wrong` when the run stopped because
+   * they all said the URL or the credentials are wrong; `in_doubt` while
+   * every answer so far was the same 401/403/404/405. Rows
+   * refused while it is not `fine` are held, not rejected: the URL may be
+   * wrong, not the rows.
    */
-  get setupInDoubt(): boolean {
-    return this.end === null && this.#setupChecking && this.#setupCount > 0;
+  get setup(): "fine" | "wrong" | "in_doubt" {
+    if (!this.#setupChecking || this.#setupCount === 0) return "fine";
+    return this.end === "wrong_url" ? "wrong" : "in_doubt";
+  }
+
+  /** At the end of a run: if every answer said the URL is wrong, it is (fewer than 20 answers). */
+  concludeSetup(): void {
+    if (this.#setupChecking && this.#setupCount > 0) this.#wrongUrl();
   }
 
   /** Ends the run (the first call wins). */
@@ -136,9 +145,9 @@ export class Governor {
     this.stop("wrong_shape", message);
   }
 
-  /** An attempt's answer or failure, at time `now` (ms). */
-  attempt(attempt: Attempt, now: number): void {
-    this.#firstAttemptAt ??= now;
+  /** An attempt's answer or failure, at time `now` (ms); it was sent at `sentAt`. */
+  attempt(attempt: Attempt, now: number, sentAt = now): void {
+    this.#firstAttemptAt ??= sentAt;
     if (attempt.kind === "response") {
       this.#answered = true;
       this.#failingSince = null;
@@ -198,12 +207,14 @@ export class Governor {
     this.#setupStatus = status;
     this.#setupBody = body.trim().split("\n")[0].slice(0, 200);
     this.#setupCount++;
-    if (this.#setupCount >= (this.#o.setupAnswers ?? 20)) {
-      const said = this.#setupBody === "" ? "" : `: ${this.#setupBody}`;
-      this.stop(
-        "wrong_url",
-        `${this.#o.url} answered HTTP ${status}${said} to the first ${this.#setupCount} requests: check URL_OUT (the path, the credentials); nothing was accepted`,
-      );
-    }
+    if (this.#setupCount >= (this.#o.setupAnswers ?? 20)) this.#wrongUrl();
+  }
+
+  #wrongUrl(): void {
+    const said = this.#setupBody === "" ? "" : `: ${this.#setupBody}`;
+    this.stop(
+      "wrong_url",
+      `${this.#o.url} answered HTTP ${this.#setupStatus}${said} to the first ${this.#setupCount} requests: check URL_OUT (the path, the credentials); nothing was accepted`,
+    );
   }
 }

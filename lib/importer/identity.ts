@@ -162,8 +162,9 @@ export function idempotencyKey(tag: string, key: RowKey): string {
 }
 
 /**
- * A short tag for a URL (8 hex digits of its SHA-256), for idempotency keys
- * and ledger file names.
+ * A short tag for a URL (8 hex digits of the SHA-256 of its normal form:
+ * `http://LOCALHOST:80/movies` is `http://localhost/movies`), for
+ * idempotency keys and ledger file names.
  *
  * @example
  * ```ts
@@ -171,10 +172,11 @@ export function idempotencyKey(tag: string, key: RowKey): string {
  * import { urlTag } from "./identity.ts";
  * assert.match(urlTag("http://localhost:9009/movies"), /^[0-9a-f]{8}$/);
  * assert.notEqual(urlTag("http://a/movies"), urlTag("http://a/films"));
+ * assert.equal(urlTag("http://LOCALHOST:80/movies"), urlTag("http://localhost/movies"));
  * ```
  */
 export function urlTag(url: string): string {
-  return hash("sha256", url, "hex").slice(0, 8);
+  return hash("sha256", new URL(url).href, "hex").slice(0, 8);
 }
 
 /** Options for {@link RowKeys}. */
@@ -294,7 +296,25 @@ export class RowKeys {
   }
 
   #find(d0: number, d1: number, d2: number, insert: boolean): number {
-    if (insert && this.#used + 1 > this.#capacity * MAX_LOAD) this.#grow();
+    let i = this.#probe(d0, d1, d2);
+    if (this.#meta[i] !== 0) return i;
+    if (!insert) return -1;
+    // Grown only for a digest not held yet: a lookup never grows it.
+    if (this.#used + 1 > this.#capacity * MAX_LOAD) {
+      this.#grow();
+      i = this.#probe(d0, d1, d2);
+    }
+    const at = i * 3;
+    this.#words[at] = d0;
+    this.#words[at + 1] = d1;
+    this.#words[at + 2] = d2;
+    this.#meta[i] = IN_USE;
+    this.#used++;
+    return i;
+  }
+
+  /** The slot holding this digest, or the empty slot where it would go. */
+  #probe(d0: number, d1: number, d2: number): number {
     const cap = this.#capacity, w = this.#words, meta = this.#meta;
     let i = Math.floor((d0 >>> 0) / 4294967296 * cap);
     while (meta[i] !== 0) {
@@ -302,13 +322,6 @@ export class RowKeys {
       if (w[at] === d0 && w[at + 1] === d1 && w[at + 2] === d2) return i;
       if (++i === cap) i = 0;
     }
-    if (!insert) return -1;
-    const at = i * 3;
-    w[at] = d0;
-    w[at + 1] = d1;
-    w[at + 2] = d2;
-    meta[i] = IN_USE;
-    this.#used++;
     return i;
   }
 

@@ -29,8 +29,6 @@ import {
 
 const MAGIC = "# parse-and-post ledger v2 ";
 const RUN = "# run ";
-/** Bytes a key line takes, about (for sizing the table before loading). */
-const LINE_BYTES = 27;
 const READ_CHUNK = 1 << 20;
 
 /** Options for {@link openLedger}. */
@@ -96,7 +94,7 @@ export function ledgerPath(dir: string, url: string): string {
   const slug = `${u.hostname}_${
     u.port || (u.protocol === "https:" ? "443" : "80")
   }${u.pathname}`
-    .replace(/[^A-Za-z0-9.-]+/g, "_").replace(/_+$/, "").slice(0, 60);
+    .replace(/[^A-Za-z0-9.-]+/g, "_").replace(/_+$/, "").slice(0, 40);
   return join(dir, `${slug}-${urlTag(url)}.ledger`);
 }
 
@@ -155,12 +153,19 @@ async function openReadOnly(
     return { kind: "ok", ledger: readOnlyLedger(path, keys, 0) };
   }
   try {
-    const loaded = await load(file, path, options);
-    if (loaded.kind === "error") return loaded;
-    return {
-      kind: "ok",
-      ledger: readOnlyLedger(path, loaded.keys, loaded.held),
-    };
+    const { size } = await file.stat();
+    const problem = headerProblem(
+      await firstLine(file),
+      size,
+      path,
+      options.url,
+    );
+    if (problem !== null && problem !== "restart") {
+      return { kind: "error", message: problem };
+    }
+    const keys = new RowKeys({ firstLines: options.firstLines });
+    const lines = await readLines(file, options.fresh ? null : keys);
+    return { kind: "ok", ledger: readOnlyLedger(path, keys, lines.held) };
   } finally {
     file.close();
   }
@@ -180,105 +185,130 @@ function readOnlyLedger(path: string, keys: RowKeys, held: number): Ledger {
   };
 }
 
+/**
+ * Lock, check the header, cut a torn tail, write this run's line (fsynced:
+ * from now on a second importer is told this process holds the ledger),
+ * then load the keys.
+ */
 async function openForWriting(
   path: string,
   options: LedgerOptions,
 ): Promise<LedgerOpen> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const file = await Deno.open(path, {
-    read: true,
-    write: true,
-    create: true,
-  });
+  const file = await Deno.open(path, { read: true, write: true, create: true });
   let handedOver = false;
   try {
     if (!file.tryLockSync(true)) {
       return { kind: "error", message: await heldMessage(path) };
     }
-    const loaded = await load(file, path, options);
-    if (loaded.kind === "error") return loaded;
-    const { keys, held, size, cut, badLines } = loaded;
+    const { size } = await file.stat();
+    const problem = headerProblem(
+      await firstLine(file),
+      size,
+      path,
+      options.url,
+    );
+    if (problem !== null && problem !== "restart") {
+      return { kind: "error", message: problem };
+    }
+    const cut = problem === "restart" ? size : await tornTail(file, size);
     if (cut > 0) await file.truncate(size - cut);
     await file.seek(0, Deno.SeekMode.End);
     const head = size - cut === 0
       ? MAGIC +
         JSON.stringify({
-          url: options.url,
+          url: new URL(options.url).href,
           digest: DIGEST,
           created: new Date().toISOString(),
         }) + "\n"
       : "";
     writeAll(file, head + RUN + JSON.stringify(options.run ?? {}) + "\n");
     file.syncDataSync();
+    const keys = new RowKeys({ firstLines: options.firstLines });
+    const { held, badLines } = await readLines(
+      file,
+      options.fresh ? null : keys,
+    );
+    await file.seek(0, Deno.SeekMode.End);
     handedOver = true;
-    return {
-      kind: "ok",
-      ledger: writingLedger(
-        path,
-        file,
-        { keys, held, cutBytes: cut, badLines },
-        options,
-      ),
-    };
+    const state = { keys, held, cutBytes: cut, badLines };
+    return { kind: "ok", ledger: writingLedger(path, file, state, options) };
   } finally {
     if (!handedOver) file.close();
   }
 }
 
-interface Loaded {
-  kind: "loaded";
-  keys: RowKeys;
-  held: number;
-  size: number;
-  cut: number;
-  badLines: number;
-}
-
-/** Reads the whole file: header check, keys into the table, torn tail measured. */
-async function load(
+/** The file's first line (without its newline), or null when it has none whole; and the bytes read. */
+async function firstLine(
   file: Deno.FsFile,
+): Promise<{ line: string | null; start: string }> {
+  const buf = new Uint8Array(4096);
+  await file.seek(0, Deno.SeekMode.Start);
+  let got = 0;
+  for (
+    let n = 0;
+    got < buf.length && (n = (await file.read(buf.subarray(got))) ?? 0) > 0;
+  ) got += n;
+  const end = buf.subarray(0, got).indexOf(10);
+  const text = new TextDecoder().decode(buf.subarray(0, end < 0 ? got : end));
+  return { line: end < 0 ? null : text, start: text };
+}
+
+/**
+ * Why this file cannot be this URL's ledger (one line), or `"restart"`
+ * when it holds only part of a header (a crash while creating it), or null.
+ */
+function headerProblem(
+  first: { line: string | null; start: string },
+  size: number,
   path: string,
-  options: LedgerOptions,
-): Promise<Loaded | { kind: "error"; message: string }> {
-  const { size } = await file.stat();
-  const keys = new RowKeys({
-    capacity: options.fresh ? 1024 : size / LINE_BYTES / 0.875,
-    firstLines: options.firstLines,
-  });
-  const lines = await readLines(file, options.fresh ? null : keys);
-  const wrong = headerProblem(lines, path, options.url);
-  if (wrong !== null) return { kind: "error", message: wrong };
-  // A torn tail (no newline at the end) is cut, back to the last whole
-  // line; a file without one whole line (a crash while creating it) is
-  // started again.
-  const cut = size - lines.wholeBytes;
-  return {
-    kind: "loaded",
-    keys,
-    held: lines.held,
-    size,
-    cut,
-    badLines: lines.badLines,
-  };
+  url: string,
+): string | "restart" | null {
+  if (size === 0) return null;
+  if (
+    first.line === null &&
+    (MAGIC.startsWith(first.start) || first.start.startsWith(MAGIC))
+  ) {
+    return "restart";
+  }
+  const header = headerOf(first.line ?? first.start);
+  const move = "move it away or use another --ledger-dir";
+  if (header === null) {
+    return `${path} is not a parse-and-post ledger (its first line is not the ledger header): ${move}`;
+  }
+  if (new URL(header.url).href !== new URL(url).href) {
+    return `${path} is the ledger of ${header.url}, not of ${url}: ${move}`;
+  }
+  if (header.digest !== DIGEST) {
+    return `${path} records rows by ${header.digest} digests, this version by ${DIGEST}: its rows cannot be recognised; ${move} (then rows it holds are sent again), or use the version that wrote it`;
+  }
+  return null;
 }
 
-/** What {@link readLines} found. */
-interface Lines {
-  /** The first line, or a torn first line that is not a header's start. */
-  header: string | null;
-  held: number;
-  badLines: number;
-  /** Bytes up to the end of the last whole line. */
-  wholeBytes: number;
+/** Bytes after the last newline (a torn last line), read backwards from the end. */
+async function tornTail(file: Deno.FsFile, size: number): Promise<number> {
+  const buf = new Uint8Array(64 * 1024);
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - buf.length);
+    await file.seek(start, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < end - start) {
+      got += (await file.read(buf.subarray(got, end - start))) ?? end - start;
+    }
+    const nl = buf.subarray(0, end - start).lastIndexOf(10);
+    if (nl >= 0) return size - (start + nl + 1);
+    end = start;
+  }
+  return size;
 }
 
-/** Streams the file in chunks; key lines go into `keys` (unless null). */
+/** Counts the key lines (after the header) and puts them into `keys` (unless null). */
 async function readLines(
   file: Deno.FsFile,
   keys: RowKeys | null,
-): Promise<Lines> {
+): Promise<{ held: number; badLines: number }> {
   const key: RowKey = { d0: 0, d1: 0, d2: 0, k: 0 };
-  const found: Lines = { header: null, held: 0, badLines: 0, wholeBytes: 0 };
+  const found = { held: 0, badLines: 0 };
   let lineNo = 0;
   let carry = new Uint8Array(0);
   const buf = new Uint8Array(READ_CHUNK);
@@ -287,35 +317,17 @@ async function readLines(
     const bytes = concat(carry, buf.subarray(0, n));
     let start = 0;
     for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, start)) {
-      if (++lineNo === 1) {
-        found.header = new TextDecoder().decode(bytes.subarray(start, i));
-      } else if (parseKeyLine(bytes, start, i, key)) {
-        found.held++;
-        keys?.markDelivered(key);
-      } else if (bytes[start] !== 35 /* # */) found.badLines++;
+      if (++lineNo > 1) {
+        if (parseKeyLine(bytes, start, i, key)) {
+          found.held++;
+          keys?.markDelivered(key);
+        } else if (bytes[start] !== 35 /* # */) found.badLines++;
+      }
       start = i + 1;
     }
-    found.wholeBytes += start;
     carry = bytes.slice(start);
   }
-  const torn = new TextDecoder().decode(carry);
-  if (lineNo === 0 && !MAGIC.startsWith(torn) && !torn.startsWith(MAGIC)) {
-    found.header = torn;
-  }
   return found;
-}
-
-/** Why this file cannot be this URL's ledger, or null. */
-function headerProblem(lines: Lines, path: string, url: string): string | null {
-  if (lines.header === null) return null;
-  const named = headerUrl(lines.header);
-  if (named === null) {
-    return `${path} is not a parse-and-post ledger (its first line is not the ledger header): move it away or use another --ledger-dir`;
-  }
-  if (named !== url) {
-    return `${path} is the ledger of ${named}, not of ${url}: move it away or use another --ledger-dir`;
-  }
-  return null;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -326,12 +338,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The URL named by a header line, or null. */
-function headerUrl(line: string): string | null {
+/** The URL and digest a header line names, or null. */
+function headerOf(line: string): { url: string; digest: string } | null {
   if (!line.startsWith(MAGIC)) return null;
   try {
-    const url = JSON.parse(line.slice(MAGIC.length)).url;
-    return typeof url === "string" ? url : null;
+    const { url, digest } = JSON.parse(line.slice(MAGIC.length));
+    return typeof url === "string" ? { url, digest: String(digest) } : null;
   } catch {
     return null;
   }
@@ -357,7 +369,7 @@ export async function scanRuns(path: string): Promise<Scan> {
   try {
     lastRun = runLine ? JSON.parse(runLine.slice(RUN.length)) : null;
   } catch { /* a torn run line: unknown holder */ }
-  return { url: headerUrl(lines[0] ?? ""), lastRun };
+  return { url: headerOf(lines[0] ?? "")?.url ?? null, lastRun };
 }
 
 const encoder = new TextEncoder();
@@ -412,6 +424,7 @@ function writingLedger(
       return error;
     },
     record(key) {
+      if (closed || error !== null) return; // nothing can be recorded any more
       buffer += keyText(key) + "\n";
       if (!scheduled) {
         scheduled = true;

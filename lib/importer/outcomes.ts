@@ -104,13 +104,12 @@ export class Recorder {
 
   /** Puts one row where it belongs and counts it. */
   record(outcome: RowOutcome): void {
-    const { governor } = this.#d;
-    const wrongUrl = governor.end === "wrong_url";
-    if (outcome.kind === "refused" && (governor.setupInDoubt || wrongUrl)) {
+    const fine = this.#d.governor.setup === "fine";
+    if (outcome.kind === "refused" && !fine) {
       this.#held.push(outcome);
       return;
     }
-    if (this.#held.length > 0 && !wrongUrl) this.finish();
+    if (this.#held.length > 0 && fine) this.finish();
     this.#d.count?.(outcome.kind);
     const { tally } = this.#d;
     switch (outcome.kind) {
@@ -136,12 +135,15 @@ export class Recorder {
     }
   }
 
-  /** Settles the held rows (call at the end, and when the set-up proves fine). */
+  /**
+   * Settles the held rows: rejected once the set-up proved fine, else
+   * pending (call at the end, after `governor.concludeSetup()`).
+   */
   finish(): void {
-    const wrongUrl = this.#d.governor.end === "wrong_url";
+    const fine = this.#d.governor.setup === "fine";
     for (const o of this.#held.splice(0)) {
       this.record(
-        wrongUrl
+        !fine
           ? {
             ...o,
             kind: "pending",

@@ -127,6 +127,20 @@ class Exchange {
 
   onConnect(abort: (reason?: Error) => void): void {
     this.abort = abort;
+    if (this.finished) abort(); // cancelled while it waited for a connection
+  }
+
+  /** Aborts the request: at once if it is not written yet (then it never is). */
+  cancel(): void {
+    if (this.abort !== null) return this.abort();
+    if (this.finished) return;
+    this.finished = true;
+    this.done({
+      kind: "network",
+      error: "aborted",
+      message: "aborted before it was sent",
+      sent: false,
+    });
   }
 
   onRequestSent(): void {
@@ -231,7 +245,7 @@ export function createPoster(options: PosterOptions): Poster {
         bodyTimeout: timeout,
         // deno-lint-ignore no-explicit-any
       }, exchange as any);
-      return () => exchange.abort?.(new Error("aborted"));
+      return () => exchange.cancel();
     },
     async close() {
       await pool.destroy().catch(() => {});

@@ -158,9 +158,11 @@ export function openRejects(
   flush();
   return {
     add(line, reason, fields) {
+      count++;
+      if (closed || error !== null) return; // counted, not written
       buffer += csvRecord([String(line), reason, ...fields], delimiter) +
         newline;
-      count++;
+
       if (buffer.length > BUFFER_CHARS) flush();
     },
     get count() {

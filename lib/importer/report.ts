@@ -276,19 +276,16 @@ export function summaryText(report: Report): string {
   ];
   if (report.notReadFrom !== null) {
     lines.push(
-      `  not read              line ${report.notReadFrom} to the end (the next run reads them)`,
+      `  not read            line ${report.notReadFrom} to the end (the next run reads it)`,
     );
   }
   if (!report.dryRun) {
     const l = report.latencyMs;
     lines.push(
-      countLine(
-        "requests",
-        n(c.requests),
-        `(${c.retries} retries; p50 ${l.p50.toFixed(1)} ms, p99 ${
-          l.p99.toFixed(1)
-        } ms)`,
-      ),
+      countLine("requests", n(c.requests), `(${c.retries} retries)`),
+      `  latency             p50 ${l.p50.toFixed(1)} ms, p99 ${
+        l.p99.toFixed(1)
+      } ms, max ${l.max.toFixed(1)} ms`,
     );
   }
   const seconds = (report.elapsedMs / 1000).toFixed(2);
@@ -299,12 +296,27 @@ export function summaryText(report: Report): string {
       report.dryRun ? "" : `(${report.deliveredPerSecond} delivered/s)`,
     ),
     ...reasonLines(report.reasons, n),
-    `  rejects: ${report.rejectsFile}   report: ${report.reportFile}`,
+    `  rejects: ${report.rejectsFile}`,
+    `  report:  ${report.reportFile}`,
   );
-  if (report.ledger !== null) lines.push(`  ledger: ${report.ledger.path}`);
-  if (report.message !== "") lines.push(`  ${report.message}`);
+  if (report.ledger !== null) lines.push(`  ledger:  ${report.ledger.path}`);
+  if (report.message !== "") lines.push(...wrapped(report.message, "  ", 80));
   lines.push(`  exit code: ${report.exitCode}`);
   return lines.join("\n");
+}
+
+/** Words of `text` in lines of at most `width` columns, each starting with `indent`. */
+function wrapped(text: string, indent: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(indent + line);
+  return lines;
 }
 
 function deliveryLines(report: Report, n: (v: number) => string): string[] {

@@ -380,7 +380,8 @@ function createDelivery(
     send,
     onOutcome: (outcome: DeliveryOutcome) => recorder.record(outcome),
     onAttempt: ({ job, attempt, number, delayMs, latencyMs }) => {
-      governor.attempt(attempt, clock.now());
+      const now = clock.now();
+      governor.attempt(attempt, now, now - latencyMs);
       if (deps.metrics) {
         deps.metrics.request(
           attempt.kind === "response" ? attempt.status : "network",
@@ -627,6 +628,7 @@ async function closeAll(run: Run): Promise<void> {
   }
   await run.poster?.close();
   await run.source.close();
+  run.governor.concludeSetup();
   run.recorder.finish();
   run.rejects.close();
   run.ledger?.close();

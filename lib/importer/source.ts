@@ -17,8 +17,10 @@
 
 import {
   chooseEncoding,
+  type DecodeOptions,
   decodeStream,
   type EncodingChoice,
+  fileText,
   hasUtf8Bom,
   lineAtOffset,
   scanUtf8,
@@ -187,17 +189,16 @@ export async function openSource(
         file.close();
       } catch { /* already closed by the end of the stream */ }
     };
-    let read = 0;
-    const counted = file.readable.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          read += chunk.length;
-          controller.enqueue(chunk);
-        },
-      }),
+    if (choice.warning) options.onWarning?.(choice.warning);
+    const { text, read } = fileText(file, decodeOptions(choice, options, path));
+    const source = await openText(
+      text,
+      { encoding: choice.encoding, bom: choice.bom },
+      options,
+      path,
+      release,
     );
-    const source = await openBytes(counted, choice, options, path, release);
-    return { ...source, size: info.size, bytesRead: () => read };
+    return { ...source, size: info.size, bytesRead: read };
   } catch (e) {
     if (!handedOver) file.close();
     throw e instanceof InputError || isPermissionError(e)
@@ -293,15 +294,12 @@ export function openSourceStream(
   })();
 }
 
-/** Decodes, then goes on as {@link openText}. Cancels `bytes` on failure. */
-function openBytes(
-  bytes: ReadableStream<Uint8Array>,
+/** How to decode, for an encoding choice: a warning if UTF-8 turns out invalid. */
+function decodeOptions(
   choice: EncodingChoice,
   options: SourceOptions,
   label: string,
-  release?: () => void,
-): Promise<Source> {
-  if (choice.warning) options.onWarning?.(choice.warning);
+): DecodeOptions {
   const onInvalid = choice.watch
     ? (offset: number) =>
       options.onWarning?.(
@@ -312,12 +310,20 @@ function openBytes(
         }: invalid bytes are read as U+FFFD`,
       )
     : undefined;
+  return { encoding: choice.encoding, stripBom: choice.bom, onInvalid };
+}
+
+/** Decodes, then goes on as {@link openText}. Cancels `bytes` on failure. */
+function openBytes(
+  bytes: ReadableStream<Uint8Array>,
+  choice: EncodingChoice,
+  options: SourceOptions,
+  label: string,
+  release?: () => void,
+): Promise<Source> {
+  if (choice.warning) options.onWarning?.(choice.warning);
   const text = bytes.pipeThrough(
-    decodeStream({
-      encoding: choice.encoding,
-      stripBom: choice.bom,
-      onInvalid,
-    }),
+    decodeStream(decodeOptions(choice, options, label)),
   );
   return openText(
     text,

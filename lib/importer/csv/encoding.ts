@@ -431,22 +431,29 @@ export interface DecodeOptions {
   onInvalid?: (byteOffset: number) => void;
 }
 
+/** A decoder fed chunk by chunk; see {@link createDecoder}. */
+export interface ChunkDecoder {
+  /** The text of one more chunk (a character split between chunks is kept for the next). The chunk may be reused once this returns. */
+  decode(chunk: Uint8Array): string;
+  /** The text left at the end. */
+  end(): string;
+}
+
 /**
- * Decodes a byte stream to text (one string per non-empty chunk; a
- * character split between chunks is handled).
+ * A decoder for a text arriving in chunks: UTF-8 (watching for the first
+ * invalid byte when asked) or Windows-1252, a leading byte order mark
+ * stripped when asked.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decodeStream } from "./encoding.ts";
- * const bytes = new Blob([new Uint8Array([0x43, 0x61, 0x66, 0xe9])]).stream();
- * const text = bytes.pipeThrough(decodeStream({ encoding: "windows-1252" }));
- * assert(await Array.fromAsync(text).then((t) => t.join("")) === "Café");
+ * import { createDecoder } from "./encoding.ts";
+ * const d = createDecoder({ encoding: "utf-8" });
+ * const e = new TextEncoder().encode("é");
+ * assert.equal(d.decode(e.subarray(0, 1)) + d.decode(e.subarray(1)) + d.end(), "é");
  * ```
  */
-export function decodeStream(
-  options: DecodeOptions = {},
-): TransformStream<Uint8Array, string> {
+export function createDecoder(options: DecodeOptions = {}): ChunkDecoder {
   const encoding = options.encoding ?? "utf-8";
   const onInvalid = encoding === "utf-8" ? options.onInvalid : undefined;
   let watching = onInvalid !== undefined;
@@ -468,8 +475,8 @@ export function decodeStream(
     return decoder.decode(joined, { stream: true });
   }
 
-  return new TransformStream<Uint8Array, string>({
-    transform(chunk, controller) {
+  return {
+    decode(chunk) {
       let start = offset;
       offset += chunk.length;
       if (skip > 0) {
@@ -478,30 +485,98 @@ export function decodeStream(
         skip -= k;
         start += k;
       }
-      if (chunk.length === 0) return;
-      let text: string;
-      if (watching) {
-        try {
-          text = decoder.decode(chunk, { stream: true });
-          recent = chunk.length >= 3
-            ? chunk.slice(chunk.length - 3)
-            : concat([recent, chunk], recent.length + chunk.length).slice(-3);
-        } catch {
-          text = fallback(chunk, start);
-        }
-      } else text = decoder.decode(chunk, { stream: true });
+      if (chunk.length === 0) return "";
+      if (!watching) return decoder.decode(chunk, { stream: true });
+      try {
+        const text = decoder.decode(chunk, { stream: true });
+        recent = chunk.length >= 3
+          ? chunk.slice(chunk.length - 3)
+          : concat([recent, chunk], recent.length + chunk.length).slice(-3);
+        return text;
+      } catch {
+        return fallback(chunk, start);
+      }
+    },
+    end() {
+      if (!watching) return decoder.decode();
+      try {
+        return decoder.decode();
+      } catch {
+        return fallback(EMPTY, offset) + decoder.decode();
+      }
+    },
+  };
+}
+
+/**
+ * Decodes a byte stream to text (one string per non-empty chunk; a
+ * character split between chunks is handled).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeStream } from "./encoding.ts";
+ * const bytes = new Blob([new Uint8Array([0x43, 0x61, 0x66, 0xe9])]).stream();
+ * const text = bytes.pipeThrough(decodeStream({ encoding: "windows-1252" }));
+ * assert(await Array.fromAsync(text).then((t) => t.join("")) === "Café");
+ * ```
+ */
+export function decodeStream(
+  options: DecodeOptions = {},
+): TransformStream<Uint8Array, string> {
+  const decoder = createDecoder(options);
+  return new TransformStream<Uint8Array, string>({
+    transform(chunk, controller) {
+      const text = decoder.decode(chunk);
       if (text) controller.enqueue(text);
     },
     flush(controller) {
-      let text: string;
-      if (watching) {
-        try {
-          text = decoder.decode();
-        } catch {
-          text = fallback(EMPTY, offset) + decoder.decode();
-        }
-      } else text = decoder.decode();
+      const text = decoder.end();
       if (text) controller.enqueue(text);
     },
   });
+}
+
+/**
+ * A file's text as a stream, read through one reused buffer (no new buffer
+ * per chunk for the garbage collector to find late) and decoded at once;
+ * `read()` says how many bytes were read so far.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileText } from "./encoding.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "a;b\nc;d\n");
+ * const file = await Deno.open(path);
+ * const { text, read } = fileText(file, { encoding: "utf-8" }, 4);
+ * assert.equal((await Array.fromAsync(text)).join(""), "a;b\nc;d\n");
+ * assert.equal(read(), 8);
+ * await Deno.remove(path);
+ * ```
+ */
+export function fileText(
+  file: Deno.FsFile,
+  options: DecodeOptions,
+  chunkBytes = 64 * 1024,
+): { text: ReadableStream<string>; read: () => number } {
+  const decoder = createDecoder(options);
+  const buf = new Uint8Array(chunkBytes);
+  let read = 0;
+  const text = new ReadableStream<string>({
+    async pull(controller) {
+      for (;;) {
+        const n = await file.read(buf);
+        if (n === null) {
+          const rest = decoder.end();
+          if (rest) controller.enqueue(rest);
+          return controller.close();
+        }
+        read += n;
+        const chunk = decoder.decode(buf.subarray(0, n));
+        if (chunk) return controller.enqueue(chunk);
+      }
+    },
+  }, { highWaterMark: 0 });
+  return { text, read: () => read };
 }
