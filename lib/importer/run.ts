@@ -309,28 +309,8 @@ async function openOutputs(
 ): Promise<
   { ledger: Ledger | null; keys: RowKeys; rejects: RejectsWriter } | string
 > {
-  const placeholder = {
-    tool: "parse-and-post",
-    end: "running",
-    input: o.csvIn,
-    url: o.urlOut,
-    pid: Deno.pid,
-  };
-  const wrote = writeReport(paths.report, placeholder);
-  if (wrote !== null) return wrote;
-  let rejects: RejectsWriter;
-  try {
-    rejects = openRejects(paths.rejects, {
-      delimiter: source.dialect.delimiter,
-      newline: source.dialect.newline,
-      columns: rejectsColumns(source.layout).names,
-      onError: (m) => governor.outputFailed(m),
-    });
-  } catch (error) {
-    return `cannot write the rejects file ${paths.rejects}: ${
-      (error as Error).message.split("\n")[0]
-    }`;
-  }
+  // The ledger first: while another import holds it, nothing of that
+  // import's (its report, its rejects file) may be touched.
   const opened = await openLedger({
     dir: o.ledgerDir ?? "ledger",
     url: o.urlOut,
@@ -345,16 +325,48 @@ async function openOutputs(
     },
     onError: (m) => governor.outputFailed(m),
   });
-  if (opened.kind === "error") {
-    rejects.close();
-    return opened.message;
-  }
-  announceLedger(opened.ledger, o, deps.log);
-  return {
-    ledger: o.dryRun ? null : opened.ledger,
-    keys: opened.ledger.keys,
-    rejects,
+  if (opened.kind === "error") return opened.message;
+  const { ledger } = opened;
+  const placeholder = {
+    tool: "parse-and-post",
+    end: "running",
+    input: o.csvIn,
+    url: o.urlOut,
+    pid: Deno.pid,
   };
+  const failed = writeReport(paths.report, placeholder) ??
+    openRejectsFile(paths.rejects, source, governor);
+  if (typeof failed === "string") {
+    ledger.close();
+    return failed;
+  }
+  announceLedger(ledger, o, deps.log);
+  return {
+    ledger: o.dryRun ? null : ledger,
+    keys: ledger.keys,
+    rejects: failed,
+  };
+}
+
+/** The rejects file, created (or truncated) with its header, or why not in one line. */
+function openRejectsFile(
+  path: string,
+  source: Source,
+  governor: Governor,
+): RejectsWriter | string {
+  try {
+    return openRejects(path, {
+      delimiter: source.dialect.delimiter,
+      newline: source.dialect.newline,
+      columns: rejectsColumns(source.layout).names,
+      onError: (m) => governor.outputFailed(m),
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    return `cannot write the rejects file ${path}: ${
+      (error as Error).message.split("\n")[0]
+    }`;
+  }
 }
 
 /** The pool, sending with undici (or the test's `send`) and telling the governor and metrics of each attempt. */
