@@ -8,3 +8,4 @@
 
 export { Counter, Registry } from "npm:prom-client@15.1.3";
 export { Command, InvalidArgumentError, Option } from "npm:commander@15.1.0";
+export { HTTPParser } from "npm:http-parser-js@0.5.10";

@@ -9,7 +9,7 @@
  * | --- | --- |
  * | any method `/metrics` | Prometheus text |
  * | `GET /{key}` | `200`, `[]\n` |
- * | `POST /{key}` | `201` / `400` / `500` / `503` (+ `429` and drops when set) |
+ * | `POST /{key}` | `201` / `400` / `500` / `503` (+ `429` and closed connections when set) |
  * | other method on `/{key}` | `405`, `unsupported method: PUT\n` |
  * | `POST /_sink/reset` | `204`: counters, store, keys, faults as after a restart |
  * | `GET /_sink/movies` | `200`, the stored movies as a JSON array (`404` when not storing) |
@@ -20,7 +20,12 @@
 
 import { sleep } from "./_shared.ts";
 import type { Faults } from "./faults.ts";
-import { BodyTimeoutError, type Exchange } from "./relay.ts";
+import {
+  type Answer,
+  type Handler,
+  NO_ANSWER,
+  type SinkRequest,
+} from "./http_server.ts";
 import { decodeFilm } from "./go_json.ts";
 import { formatLogLine } from "./log.ts";
 import type { SinkMetrics } from "./metrics.ts";
@@ -59,54 +64,39 @@ export interface HandlerDeps {
   log: ((line: string) => void) | null;
   /** Aborted when the sink closes: pending delays end at once. */
   signal: AbortSignal;
-  /**
-   * The connection of a request, by the handler's remote port, when the
-   * sink runs behind its relay (timeouts or connection faults); null
-   * otherwise.
-   */
-  exchange: ((remotePort: number) => Exchange | undefined) | null;
   /** Resets the whole sink (`POST /_sink/reset`). */
   reset: () => void;
 }
 
-/**
- * A `Deno.serve` handler.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import type { SinkHandler } from "./handler.ts";
- * const teapot: SinkHandler = () => new Response(null, { status: 418 });
- * const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, teapot);
- * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
- * await res.body?.cancel();
- * assert.equal(res.status, 418);
- * await server.shutdown();
- * ```
- */
-export type SinkHandler = (
-  request: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Response | Promise<Response>;
-
-/** `http.Error`'s headers. */
+/** `http.Error`'s headers, in Go's (sorted) order. */
 const TEXT_HEADERS = {
-  "content-type": "text/plain; charset=utf-8",
-  "x-content-type-options": "nosniff",
+  "Content-Type": "text/plain; charset=utf-8",
+  "X-Content-Type-Options": "nosniff",
 };
 /** What Go's content sniffing says about `[]\n`. */
-const SNIFFED_TEXT = { "content-type": "text/plain; charset=utf-8" };
-const JSON_HEADERS = { "content-type": "application/json" };
-const NOT_FOUND = "404 page not found\n";
+const SNIFFED_TEXT = { "Content-Type": "text/plain; charset=utf-8" };
+const JSON_HEADERS = { "Content-Type": "application/json" };
+const NOT_FOUND: Answer = {
+  status: 404,
+  headers: TEXT_HEADERS,
+  body: "404 page not found\n",
+};
+const CREATED: Answer = { status: 201 };
+const UNAVAILABLE: Answer = { status: 503 };
+const EMPTY_LIST: Answer = { status: 200, headers: SNIFFED_TEXT, body: "[]\n" };
 
 const lossy = new TextDecoder();
 
-/** The path of an absolute request URL, without its query. */
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
+/** The path of a request target (`/a?b`, or absolute `http://h/a?b`). */
+function pathOf(target: string): string {
+  let start = 0;
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const scheme = target.indexOf("//");
+    start = scheme < 0 ? -1 : target.indexOf("/", scheme + 2);
+    if (start < 0) return "/";
+  }
+  const query = target.indexOf("?", start);
+  return query < 0 ? target.slice(start) : target.slice(start, query);
 }
 
 /** Whether the path is one non-empty segment, like Go's `/{key}`. */
@@ -124,6 +114,7 @@ function isKeyPath(path: string): boolean {
  * import { createMetrics } from "./metrics.ts";
  * import { createFaults } from "./faults.ts";
  * import { createStore } from "./store.ts";
+ * import { sinkRequest } from "./http_server.ts";
  * const handle = createHandler({
  *   metrics: createMetrics(),
  *   faults: createFaults({
@@ -133,20 +124,30 @@ function isKeyPath(path: string): boolean {
  *   store: createStore({ keep: false }),
  *   idempotency: false, retryAfterSeconds: 1, slowMs: 0,
  *   now: () => new Date(), time: () => "", log: null,
- *   signal: new AbortController().signal, exchange: null, reset: () => {},
+ *   signal: new AbortController().signal, reset: () => {},
  * });
- * const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 } } as Deno.ServeHandlerInfo<Deno.NetAddr>;
- * const res = await handle(new Request("http://sink/movies", { method: "POST", body: '{"title":""}' }), info);
- * assert.equal(res.status, 400);
- * assert.equal(await res.text(), "title is required\n");
+ * const answer = await handle(sinkRequest("POST", "/movies", '{"title":""}'));
+ * assert.deepEqual(answer, {
+ *   status: 400,
+ *   headers: {
+ *     "Content-Type": "text/plain; charset=utf-8",
+ *     "X-Content-Type-Options": "nosniff",
+ *   },
+ *   body: "title is required\n",
+ * });
  * ```
  */
-export function createHandler(deps: HandlerDeps): SinkHandler {
+export function createHandler(deps: HandlerDeps): Handler {
   const { metrics, faults, store, log, signal, now, time } = deps;
   const { idempotency, slowMs } = deps;
-  const retryHeaders = {
-    ...TEXT_HEADERS,
-    "retry-after": String(deps.retryAfterSeconds),
+  const tooMany: Answer = {
+    status: 429,
+    headers: {
+      "Content-Type": TEXT_HEADERS["Content-Type"],
+      "Retry-After": String(deps.retryAfterSeconds),
+      "X-Content-Type-Options": TEXT_HEADERS["X-Content-Type-Options"],
+    },
+    body: "too many requests\n",
   };
 
   const logLine = (
@@ -176,43 +177,15 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     path: string,
     error: string,
     body?: Uint8Array,
-  ): Response => {
+  ): Answer => {
     logLine("error", method, `return ${status}`, path, body, error);
-    return new Response(error + "\n", { status, headers: TEXT_HEADERS });
-  };
-
-  /** Step 2: the body, or the answer when reading it failed. */
-  const readBody = async (
-    request: Request,
-    exchange: Exchange | undefined,
-    path: string,
-  ): Promise<Uint8Array | Response> => {
-    try {
-      return await (exchange?.readBody(request) ?? request.bytes());
-    } catch (error) {
-      metrics.countPost(500);
-      const message = String((error as Error)?.message);
-      const answer = refuse(500, "POST", path, message);
-      if (!(error instanceof BodyTimeoutError) || exchange === undefined) {
-        return answer;
-      }
-      // Go answers, then closes: the rest of the body is not read. Unless
-      // the write timeout passed too (when it is the shorter one).
-      if (exchange.late()) {
-        metrics.countTimeout("write");
-        exchange.drop();
-      } else {
-        exchange.answerAndClose(goErrorAnswer(500, message, now()));
-      }
-      return NO_ANSWER();
-    }
+    return { status, headers: TEXT_HEADERS, body: error + "\n" };
   };
 
   const post = async (
-    request: Request,
-    exchange: Exchange | undefined,
+    request: SinkRequest,
     path: string,
-  ): Promise<Response> => {
+  ): Promise<Answer | typeof NO_ANSWER> => {
     const delay = faults.delayMs();
     if (delay > 0) await sleep(delay, signal);
     const date = now();
@@ -220,31 +193,33 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     if (faults.down(date.getTime()) || faults.outage()) {
       metrics.countPost(503);
       logLine("error", "POST", "return 503", path);
-      return new Response(null, { status: 503 });
+      return UNAVAILABLE;
     }
     if (faults.tooMany()) {
       metrics.countPost(429);
       logLine("error", "POST", "return 429", path);
-      return new Response("too many requests\n", {
-        status: 429,
-        headers: retryHeaders,
-      });
+      return tooMany;
     }
-    if (exchange !== undefined && faults.drop()) {
-      exchange.drop();
+    if (faults.drop()) {
       metrics.countDropped();
       logLine("error", "POST", "drop connection", path);
-      return NO_ANSWER();
+      return NO_ANSWER;
     }
-    // 2. read the body
-    const body = await readBody(request, exchange, path);
-    if (body instanceof Response) return body;
-    const key = idempotency ? request.headers.get("idempotency-key") : null;
+    // 2. read the body (a read timeout fails it too: the server then
+    // closes the connection after this answer)
+    let body: Uint8Array;
+    try {
+      body = await request.body();
+    } catch (error) {
+      metrics.countPost(500);
+      return refuse(500, "POST", path, String((error as Error)?.message));
+    }
+    const key = idempotency ? request.header("idempotency-key") : null;
     if (key !== null && store.seen(key)) {
       metrics.countReplayed();
       metrics.countPost(201);
       logLine("info", "POST", "POST request", path, body);
-      return new Response(null, { status: 201 });
+      return CREATED;
     }
     // 3. decode, 4. validate
     const decoded = decodeFilm(body);
@@ -261,29 +236,28 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     logLine("info", "POST", "POST request", path, body);
     const storeDrop = faults.storeDrop();
     const slow = faults.slow();
-    if (storeDrop && exchange !== undefined) {
-      exchange.drop();
+    if (storeDrop) {
       metrics.countStoreDropped();
-      return NO_ANSWER();
+      return NO_ANSWER;
     }
     if (slow) await sleep(slowMs, signal);
-    return new Response(null, { status: 201 });
+    return CREATED;
   };
 
-  const get = (path: string): Response => {
+  const get = (path: string): Answer => {
     metrics.countGet(200);
     logLine("info", "GET", "GET request", path);
-    return new Response("[]\n", { headers: SNIFFED_TEXT });
+    return EMPTY_LIST;
   };
 
-  const control = (method: string, path: string): Response => {
+  const control = (method: string, path: string): Answer => {
     if (path === "/_sink/reset") {
       if (method !== "POST") {
         return refuse(405, method, path, `unsupported method: ${method}`);
       }
       deps.reset();
       logLine("info", method, "reset", path);
-      return new Response(null, { status: 204 });
+      return { status: 204 };
     }
     if (path === "/_sink/movies") {
       if (method !== "GET") {
@@ -298,29 +272,28 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
         );
       }
       logLine("info", method, "GET request", path);
-      return new Response(JSON.stringify(store.list()), {
+      return {
+        status: 200,
         headers: JSON_HEADERS,
-      });
+        body: JSON.stringify(store.list()),
+      };
     }
     logLine("error", method, "return 404", path);
-    return new Response(NOT_FOUND, { status: 404, headers: TEXT_HEADERS });
+    return NOT_FOUND;
   };
 
-  const route = (
-    request: Request,
-    exchange: Exchange | undefined,
-  ): Response | Promise<Response> => {
+  return (request) => {
     const method = request.method;
-    const path = pathOf(request.url);
+    const path = pathOf(request.target);
     if (isKeyPath(path)) {
       if (path === "/metrics") {
-        return metrics.text().then((text) =>
-          new Response(text, {
-            headers: { "content-type": metrics.contentType },
-          })
-        );
+        return metrics.text().then((text) => ({
+          status: 200,
+          headers: { "Content-Type": metrics.contentType },
+          body: text,
+        }));
       }
-      if (method === "POST") return post(request, exchange, path);
+      if (method === "POST") return post(request, path);
       if (method === "GET") {
         const delay = faults.delayMs();
         if (delay > 0) return sleep(delay, signal).then(() => get(path));
@@ -330,54 +303,6 @@ export function createHandler(deps: HandlerDeps): SinkHandler {
     }
     if (path.startsWith("/_sink/")) return control(method, path);
     logLine("error", method, "return 404", path);
-    return new Response(NOT_FOUND, { status: 404, headers: TEXT_HEADERS });
-  };
-
-  /** Go's write timeout: an answer ready too late is never sent. */
-  const settle = (response: Response, exchange: Exchange): Response => {
-    if (exchange.late()) {
-      metrics.countTimeout("write");
-      exchange.drop();
-    } else {
-      exchange.end();
-    }
-    return response;
-  };
-
-  return (request, info) => {
-    const exchange = deps.exchange?.(info.remoteAddr.port);
-    const answer = route(request, exchange);
-    if (exchange === undefined) return answer;
-    return answer instanceof Response
-      ? settle(answer, exchange)
-      : answer.then((response) => settle(response, exchange));
+    return NOT_FOUND;
   };
 }
-
-/** What a handler returns for a connection already closed: goes nowhere. */
-const NO_ANSWER = () => new Response(null, { status: 503 });
-
-/**
- * The bytes Go's `http.Error` sends on a connection it closes next:
- * headers in Go's order, `Connection: close`.
- */
-function goErrorAnswer(
-  status: number,
-  message: string,
-  date: Date,
-): Uint8Array {
-  const body = new TextEncoder().encode(message + "\n");
-  const head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\n` +
-    "Content-Type: text/plain; charset=utf-8\r\n" +
-    "X-Content-Type-Options: nosniff\r\n" +
-    "Connection: close\r\n" +
-    `Date: ${date.toUTCString()}\r\n` +
-    `Content-Length: ${body.length}\r\n\r\n`;
-  const head8 = new TextEncoder().encode(head);
-  const bytes = new Uint8Array(head8.length + body.length);
-  bytes.set(head8);
-  bytes.set(body, head8.length);
-  return bytes;
-}
-
-const STATUS_TEXT: Record<number, string> = { 500: "Internal Server Error" };

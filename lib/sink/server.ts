@@ -26,7 +26,7 @@ import { createStore } from "./store.ts";
 import { createLineWriter, type LineWriter } from "./line_writer.ts";
 import { rfc3339Clock } from "./log.ts";
 import { createHandler } from "./handler.ts";
-import { type Relay, startRelay } from "./relay.ts";
+import { type HttpServer, startHttpServer } from "./http_server.ts";
 import { type ResolvedSinkOptions, resolveOptions } from "./options.ts";
 
 /**
@@ -105,8 +105,7 @@ export interface SinkOptions {
   /**
    * Share of POSTs whose connection is closed without any answer, before
    * the body is read (nothing stored), 0..1. The client sees a network
-   * error. Realised by the TCP relay in front of the server (see
-   * `relay.ts`). Note that Deno's `fetch` (hyper) silently retries,
+   * error. Note that Deno's `fetch` (hyper) silently retries,
    * once, a request whose *reused* keep-alive connection closes before any
    * answer byte, so a pooled client may see fewer errors than
    * `counters().dropped`.
@@ -149,10 +148,10 @@ export interface SinkOptions {
    * Length of the down window in seconds: from the first POST after
    * `downAfter` POSTs, every POST is answered `503` (empty body, like the
    * random outage) until the window ends; once, re-armed by `reset()`. 0 is
-   * never down. A 503 rather than refused connections: `Deno.serve` cannot
-   * pause accepting, closing and re-binding the port races with other
-   * processes, and a service behind a proxy or load balancer answers 503
-   * when it is down. Timed by `now`, so tests need no sleeps.
+   * never down. A 503 rather than refused connections: closing and
+   * re-binding the port races with other processes, and a service behind
+   * a proxy or load balancer answers 503 when it is down. Timed by `now`,
+   * so tests need no sleeps.
    * @default 0
    */
   downSeconds?: number;
@@ -275,10 +274,6 @@ export function startSink(options: SinkOptions = {}): Sink {
     store.reset();
   };
 
-  const relayed = settings.dropRate > 0 || settings.storeDropRate > 0 ||
-    settings.readTimeoutMs > 0 || settings.writeTimeoutMs > 0 ||
-    settings.idleTimeoutMs > 0;
-  let relay: Relay | undefined;
   const handler = createHandler({
     metrics,
     faults,
@@ -290,7 +285,6 @@ export function startSink(options: SinkOptions = {}): Sink {
     time: rfc3339Clock(settings.now),
     log,
     signal: closing.signal,
-    exchange: relayed ? (remotePort) => relay?.exchange(remotePort) : null,
     reset,
   });
   const onError = (error: unknown) => {
@@ -300,44 +294,26 @@ export function startSink(options: SinkOptions = {}): Sink {
       error: String(error),
       time: new Date().toISOString(),
     }));
-    return new Response("internal error\n", { status: 500 });
+    return { status: 500, body: "internal error\n" };
   };
 
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  let port: number;
+  let server: HttpServer;
   try {
-    if (relayed) {
-      relay = startRelay({
-        listen: { hostname: settings.host, port: settings.port },
-        readTimeoutMs: settings.readTimeoutMs,
-        writeTimeoutMs: settings.writeTimeoutMs,
-        idleTimeoutMs: settings.idleTimeoutMs,
-        onTimeout: (kind) => metrics.countTimeout(kind),
-      });
-      server = Deno.serve(
-        { hostname: "127.0.0.1", port: 0, onListen() {}, onError },
-        handler,
-      );
-      relay.setUpstream({ hostname: "127.0.0.1", port: server.addr.port });
-      port = relay.port;
-    } else {
-      server = Deno.serve(
-        {
-          hostname: settings.host,
-          port: settings.port,
-          onListen() {},
-          onError,
-        },
-        handler,
-      );
-      port = server.addr.port;
-    }
+    server = startHttpServer({
+      hostname: settings.host,
+      port: settings.port,
+      readTimeoutMs: settings.readTimeoutMs,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      onTimeout: (kind) => metrics.countTimeout(kind),
+      onError,
+    }, handler);
   } catch (error) {
-    void relay?.close();
     store.close();
     writer?.close();
     throw error;
   }
+  const port = server.port;
 
   let closed: Promise<void> | undefined;
   return {
@@ -350,8 +326,7 @@ export function startSink(options: SinkOptions = {}): Sink {
     close() {
       closed ??= (async () => {
         closing.abort();
-        await relay?.close();
-        await server.shutdown();
+        await server.close();
         store.close();
         writer?.close();
       })();

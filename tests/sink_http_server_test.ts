@@ -1,12 +1,18 @@
 /**
- * Go's server timeouts in the sink (`lib/sink/relay.ts`), seen from raw
- * sockets so every byte (or its absence) is visible: the idle close, the
- * read timeout for slow headers and slow bodies, the write timeout for
- * late answers, and all of it off with 0. Timeouts here are 200–600 ms.
+ * The sink's HTTP server (`lib/sink/http_server.ts`) seen from raw
+ * sockets so every byte (or its absence) is visible: Go's form of the
+ * answers, keep-alive, pipelining, `Expect: 100-continue`, HEAD, HTTP/1.0,
+ * bad requests; and Go's server timeouts: the idle close, the read timeout
+ * for slow headers and slow bodies, the write timeout for late answers,
+ * all of it off with 0. Timeouts here are 200–600 ms.
  */
 
 import assert from "node:assert/strict";
+// The importer's HTTP client, pinned as in lib/importer/_deps.ts.
+// deno-lint-ignore no-import-prefix
+import { Pool } from "npm:undici@7.30.2";
 import { type SinkOptions, startSink } from "../lib/sink/server.ts";
+import { startHttpServer } from "../lib/sink/http_server.ts";
 
 const MOVIE = JSON.stringify({ title: "Heat", year: 1995 });
 const encoder = new TextEncoder();
@@ -96,7 +102,7 @@ class Raw {
 const statusOf = (answer: string | null) =>
   answer === null ? null : Number(answer.split(" ")[1]);
 
-Deno.test("relay: a kept-alive connection used within the idle timeout stays; unused, it is closed", async () => {
+Deno.test("http server: a kept-alive connection used within the idle timeout stays; unused, it is closed", async () => {
   const sink = sinkWith({ readTimeoutMs: 600 }); // idle follows: 600 ms
   const raw = await Raw.open(sink.port);
   try {
@@ -116,7 +122,7 @@ Deno.test("relay: a kept-alive connection used within the idle timeout stays; un
   }
 });
 
-Deno.test("relay: a connection that never sends is closed after the read timeout", async () => {
+Deno.test("http server: a connection that never sends is closed after the read timeout", async () => {
   // Go times a connection's first request from the accept
   const sink = sinkWith({ readTimeoutMs: 200, idleTimeoutMs: 0 });
   const raw = await Raw.open(sink.port);
@@ -129,7 +135,7 @@ Deno.test("relay: a connection that never sends is closed after the read timeout
   }
 });
 
-Deno.test("relay: headers slower than the read timeout: closed, no answer, nothing counted", async () => {
+Deno.test("http server: headers slower than the read timeout: closed, no answer, nothing counted", async () => {
   const sink = sinkWith({ readTimeoutMs: 200, store: true });
   const raw = await Raw.open(sink.port);
   try {
@@ -144,7 +150,7 @@ Deno.test("relay: headers slower than the read timeout: closed, no answer, nothi
   }
 });
 
-Deno.test("relay: a body trickling past the read timeout is answered 500 (Go's i/o timeout), then closed", async () => {
+Deno.test("http server: a body trickling past the read timeout is answered 500 (Go's i/o timeout), then closed", async () => {
   const lines: string[] = [];
   const sink = sinkWith({
     readTimeoutMs: 200,
@@ -181,7 +187,7 @@ Deno.test("relay: a body trickling past the read timeout is answered 500 (Go's i
   }
 });
 
-Deno.test("relay: an answer later than the write timeout is never sent; the movie is stored", async () => {
+Deno.test("http server: an answer later than the write timeout is never sent; the movie is stored", async () => {
   const sink = sinkWith({
     writeTimeoutMs: 200,
     slowRate: 1,
@@ -214,7 +220,7 @@ Deno.test("relay: an answer later than the write timeout is never sent; the movi
   }
 });
 
-Deno.test("relay: with every timeout 0, idle connections, slow bodies and late answers are all served", async () => {
+Deno.test("http server: with every timeout 0, idle connections, slow bodies and late answers are all served", async () => {
   const sink = sinkWith({
     readTimeoutMs: 0,
     writeTimeoutMs: 0,
@@ -243,7 +249,7 @@ Deno.test("relay: with every timeout 0, idle connections, slow bodies and late a
   }
 });
 
-Deno.test("relay: the idle timeout alone can be off while the read timeout is on", async () => {
+Deno.test("http server: the idle timeout alone can be off while the read timeout is on", async () => {
   const sink = sinkWith({ readTimeoutMs: 200, idleTimeoutMs: 0 });
   const raw = await Raw.open(sink.port);
   try {
@@ -259,7 +265,7 @@ Deno.test("relay: the idle timeout alone can be off while the read timeout is on
   }
 });
 
-Deno.test("relay: a pooled fetch client carries on across idle closes", async () => {
+Deno.test("http server: a pooled fetch client carries on across idle closes", async () => {
   const sink = sinkWith({ readTimeoutMs: 200, store: true });
   try {
     for (let i = 0; i < 2; i++) {
@@ -278,5 +284,206 @@ Deno.test("relay: a pooled fetch client carries on across idle closes", async ()
     assert.equal(sink.accepted().length, 2);
   } finally {
     await sink.close();
+  }
+});
+
+const DATE =
+  /^Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/;
+
+Deno.test("http server: answers are written in Go's form", async () => {
+  const sink = sinkWith({});
+  const raw = await Raw.open(sink.port);
+  try {
+    assert.ok(await raw.send(postHead(MOVIE.length) + MOVIE));
+    const [status, date, length, blank] = (await raw.answer())!.split("\r\n");
+    assert.equal(status, "HTTP/1.1 201 Created");
+    assert.match(date, DATE);
+    assert.deepEqual([length, blank], ["Content-Length: 0", ""]);
+    assert.ok(await raw.send(postHead(2) + "{}"));
+    const refused = (await raw.answer())!.split("\r\n");
+    assert.deepEqual(refused.slice(0, 3), [
+      "HTTP/1.1 400 Bad Request",
+      "Content-Type: text/plain; charset=utf-8",
+      "X-Content-Type-Options: nosniff",
+    ]);
+    assert.match(refused[3], DATE);
+    assert.deepEqual(refused.slice(4), [
+      "Content-Length: 18",
+      "",
+      "title is required\n",
+    ]);
+    assert.ok(await raw.send("GET /movies HTTP/1.1\r\nHost: sink\r\n\r\n"));
+    const listed = (await raw.answer())!;
+    assert.match(
+      listed,
+      /^HTTP\/1\.1 200 OK\r\nContent-Type: text\/plain; charset=utf-8\r\n/,
+    );
+    assert.ok(listed.endsWith("\r\nContent-Length: 3\r\n\r\n[]\n"));
+  } finally {
+    raw.close();
+    await sink.close();
+  }
+});
+
+Deno.test("http server: pipelined requests are answered in order on one connection", async () => {
+  const sink = sinkWith({ store: true });
+  const raw = await Raw.open(sink.port);
+  try {
+    const bad = '{"title":""}';
+    assert.ok(
+      await raw.send(
+        postHead(MOVIE.length) + MOVIE + postHead(bad.length) + bad +
+          "GET /movies HTTP/1.1\r\nHost: sink\r\n\r\n",
+      ),
+    );
+    assert.equal(statusOf(await raw.answer()), 201);
+    assert.equal(statusOf(await raw.answer()), 400);
+    assert.equal(statusOf(await raw.answer()), 200);
+    assert.equal(sink.accepted().length, 1);
+  } finally {
+    raw.close();
+    await sink.close();
+  }
+});
+
+Deno.test("http server: Expect: 100-continue gets 100 Continue when the body is read", async () => {
+  const sink = sinkWith({ store: true });
+  const raw = await Raw.open(sink.port);
+  try {
+    assert.ok(
+      await raw.send(
+        `POST /movies HTTP/1.1\r\nHost: sink\r\nExpect: 100-continue\r\nContent-Length: ${MOVIE.length}\r\n\r\n`,
+      ),
+    );
+    assert.equal(await raw.answer(), "HTTP/1.1 100 Continue\r\n\r\n");
+    assert.ok(await raw.send(MOVIE));
+    assert.equal(statusOf(await raw.answer()), 201);
+    assert.equal(sink.accepted().length, 1);
+  } finally {
+    raw.close();
+    await sink.close();
+  }
+});
+
+Deno.test("http server: chunked and large bodies are read like any other", async () => {
+  const sink = sinkWith({ store: true });
+  const raw = await Raw.open(sink.port);
+  try {
+    const long = JSON.stringify({
+      title: "Heat",
+      year: 1995,
+      subject: "x".repeat(100_000),
+    });
+    const chunked = `${MOVIE.length.toString(16)}\r\n${MOVIE}\r\n0\r\n\r\n`;
+    assert.ok(
+      await raw.send(
+        "POST /movies HTTP/1.1\r\nHost: sink\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          chunked + postHead(long.length) + long,
+      ),
+    );
+    assert.equal(statusOf(await raw.answer()), 201);
+    assert.equal(statusOf(await raw.answer()), 201);
+    const stored = sink.accepted() as { subject: string }[];
+    assert.equal(stored.length, 2);
+    assert.equal(stored[1].subject.length, 100_000);
+  } finally {
+    raw.close();
+    await sink.close();
+  }
+});
+
+Deno.test("http server: HEAD, Connection: close, HTTP/1.0 and a bad request, as Go answers them", async () => {
+  const sink = sinkWith({});
+  try {
+    let raw = await Raw.open(sink.port);
+    assert.ok(
+      await raw.send(
+        "HEAD /movies HTTP/1.1\r\nHost: sink\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const head = await raw.rest();
+    assert.match(head, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    assert.match(head, /\r\nContent-Length: 25\r\n\r\n$/); // no body
+    raw.close();
+
+    raw = await Raw.open(sink.port);
+    assert.ok(
+      await raw.send(
+        "GET /movies HTTP/1.1\r\nHost: sink\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    assert.match((await raw.answer())!, /\r\nConnection: close\r\n/);
+    assert.equal(await raw.rest(), ""); // then closed
+    raw.close();
+
+    raw = await Raw.open(sink.port);
+    assert.ok(await raw.send("GET /movies HTTP/1.0\r\n\r\n"));
+    assert.match((await raw.answer())!, /^HTTP\/1\.0 200 OK\r\n/);
+    assert.equal(await raw.rest(), "");
+    raw.close();
+
+    raw = await Raw.open(sink.port);
+    assert.ok(await raw.send("NONSENSE\r\n\r\n"));
+    assert.equal(
+      await raw.rest(),
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+        "Connection: close\r\n\r\n400 Bad Request",
+    );
+    raw.close();
+  } finally {
+    await sink.close();
+  }
+});
+
+Deno.test("http server: the importer's client (undici) posts over kept-alive connections", async () => {
+  const sink = sinkWith({ store: true, readTimeoutMs: 300 });
+  const pool = new Pool(sink.url, { connections: 4 });
+  try {
+    const post = async () => {
+      const { statusCode, body } = await pool.request({
+        path: "/movies",
+        method: "POST",
+        body: MOVIE,
+        headers: { "content-type": "application/json" },
+      });
+      await body.dump();
+      return statusCode;
+    };
+    const statuses = await Promise.all(Array.from({ length: 40 }, post));
+    assert.deepEqual(new Set(statuses), new Set([201]));
+    assert.equal(sink.accepted().length, 40);
+    // past the idle timeout, its pooled connections are gone: it reconnects
+    for (let t = 0; sink.counters().timeouts.idle === 0 && t < 100; t++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(sink.counters().timeouts.idle > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await post(), 201);
+  } finally {
+    await pool.close();
+    await sink.close();
+  }
+});
+
+Deno.test("http server: a handler that throws gets onError's answer", async () => {
+  const server = startHttpServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    readTimeoutMs: 0,
+    writeTimeoutMs: 0,
+    idleTimeoutMs: 0,
+    onError: (error) => ({
+      status: 500,
+      body: `${(error as Error).message}\n`,
+    }),
+  }, () => {
+    throw new Error("boom");
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.port}/x`);
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), "boom\n");
+  } finally {
+    await server.close();
   }
 });
