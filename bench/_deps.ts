@@ -6,4 +6,4 @@
  * @module
  */
 
-export { Pool } from "npm:undici@7.16.0";
+export { Pool } from "npm:undici@7.30.2";
