@@ -17,7 +17,7 @@ import type { DefectRates } from "../lib/gen/generate.ts";
 import type { Report } from "../lib/importer/report.ts";
 import { runImport } from "../lib/importer/run.ts";
 import { createLogger } from "../lib/importer/log.ts";
-import type { Sink } from "../lib/sink/server.ts";
+import { type Sink, type SinkOptions, startSink } from "../lib/sink/server.ts";
 import { importerArgs, type Output, ROOT } from "./_subprocess.ts";
 
 export { ROOT };
@@ -241,6 +241,42 @@ export function account(
  */
 export function storedBodies(...sinks: Sink[]): string[] {
   return sinks.flatMap((s) => s.accepted().map((m) => JSON.stringify(m)));
+}
+
+/**
+ * Starts a plain storing service on the port of one just closed (as after a
+ * restart), retrying while the port is still being freed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { restartSink } from "./_faults.ts";
+ * import { startSink } from "../lib/sink/server.ts";
+ * const first = startSink({ port: 0, log: false });
+ * await first.close();
+ * const again = await restartSink(first.port);
+ * assert.equal(again.port, first.port);
+ * await again.close();
+ * ```
+ */
+export async function restartSink(
+  port: number,
+  options: SinkOptions = {},
+): Promise<Sink> {
+  for (let i = 0;; i++) {
+    try {
+      return startSink({
+        port,
+        failRate: 0,
+        log: false,
+        store: true,
+        ...options,
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse) || i > 50) throw error;
+      await sleep(20);
+    }
+  }
 }
 
 /** Extra settings of {@link importer}. */

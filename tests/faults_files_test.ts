@@ -112,9 +112,9 @@ Deno.test("input changed after a complete import (touched, copied, appended, edi
     return fresh;
   };
   try {
-    await writeExport(csv, { rows: 2000, seed: 21 });
+    await writeExport(csv, { rows: 1200, seed: 21 });
     await t.step("complete import", async () => {
-      assert.ok(await importFile(csv, "first import") > 1500);
+      assert.ok(await importFile(csv, "first import") > 1000);
     });
     await t.step("touch: nothing sent", async () => {
       const later = new Date(Date.now() + 60_000);
@@ -284,11 +284,6 @@ Deno.test("two importers at once on the same ledger (the same command twice): th
         `ledger ${dir}/ledger/\\S+\\.ledger is in use by another import \\(process ${first.pid}\\b`,
       ),
     );
-    assert.equal(
-      (during as unknown as { pid: number }).pid,
-      first.pid,
-      "while the first runs, report.json is still the first's (the second did not overwrite it)",
-    );
     assert.equal(firstOut.code, 0, firstOut.stderr);
     const report = await readReport(dir);
     assert.equal(report.end, "complete");
@@ -306,6 +301,11 @@ Deno.test("two importers at once on the same ledger (the same command twice): th
       "the first's rejects file holds each invalid row (the second did not truncate it)",
     );
     assert.match(rejects[0], /^line;reason;/);
+    assert.equal(
+      (during as unknown as { pid: number }).pid,
+      first.pid,
+      "while the first runs, report.json is still the first's (the second did not overwrite it)",
+    );
   } finally {
     await sink.close();
     await Deno.remove(dir, { recursive: true });

@@ -4,7 +4,7 @@
  * again on the same port, for less and for more than `--give-up`.
  */
 import assert from "node:assert/strict";
-import { type Sink, startSink } from "../lib/sink/server.ts";
+import { startSink } from "../lib/sink/server.ts";
 import {
   account,
   assertNoCrash,
@@ -12,6 +12,7 @@ import {
   dryRunBodies,
   importer,
   readReport,
+  restartSink,
   sleep,
   storedBodies,
   waitUntil,
@@ -115,18 +116,6 @@ Deno.test("the service answering 503 to everything for 2 s mid-run (--give-up 1s
   }
 });
 
-/** Starts the sink again on the same port (the old one's port may take a moment to free). */
-async function restart(port: number): Promise<Sink> {
-  for (let i = 0;; i++) {
-    try {
-      return startSink({ port, failRate: 0, log: false, store: true });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse) || i > 50) throw error;
-      await sleep(20);
-    }
-  }
-}
-
 /**
  * Imports while the service is stopped once ~30 % is stored and started
  * again `downMs` later on the same port, with `--give-up giveUp`.
@@ -156,7 +145,7 @@ async function outage(downMs: number, giveUp: string) {
     );
     await first.close();
     const down = sleep(downMs).then(async () =>
-      sinks.push(await restart(port))
+      sinks.push(await restartSink(port))
     );
     const out = await run.done;
     await down;
