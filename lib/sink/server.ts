@@ -1,6 +1,9 @@
 /**
  * The local stand-in for the movie service (`shared/SINK.md`): start it,
- * post to it, read its counters, close it.
+ * post to it, read its counters, close it. It serves HTTP/1.1 itself
+ * (`http_server.ts`) so that, like the real service, it applies Go's
+ * 2-second read and write timeouts and closes idle kept-alive connections
+ * after 2 s.
  *
  * @example
  * ```ts
