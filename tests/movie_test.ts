@@ -201,3 +201,25 @@ Deno.test("columns are found through the index; a missing column reads as empty"
   assert.equal(n.image, "");
   assert.ok(validate(fields, index).ok);
 });
+
+Deno.test("one source of truth for the image rule: what the service accepts (Go's `.`), the importer accepts, by both paths", async () => {
+  const { movieSchema } = await import("../lib/importer/movie.ts");
+  const { imageMatches } = await import("../lib/sink/rules.ts");
+  const schema = movieSchema(2026);
+  for (const image of ["a\r.png", "a\u2028.jpg", "a\u2029.jpeg", "é.png"]) {
+    assert.ok(
+      imageMatches(image),
+      `the service accepts ${JSON.stringify(image)}`,
+    );
+    assert.equal(accepted({ image }).image, image, "the fast path");
+    const movie = { ...normalise(row({ image }), DEFAULT_INDEX) };
+    assert.ok(
+      schema.safeParse(movie).success,
+      `the zod schema accepts ${JSON.stringify(image)}`,
+    );
+  }
+  for (const image of ["a\n.png", ".png", "a.PNG"]) {
+    assert.ok(!imageMatches(image));
+    assert.equal(rejected({ image }).rule, "image");
+  }
+});

@@ -1,14 +1,23 @@
 /**
- * The real service's validation of a decoded film: its rules, their order
- * (first failure wins) and their exact messages, quirks included.
+ * The real service's validation of a decoded film: its rules (shared with
+ * the importer, `lib/shared/movie_rules.ts`), their order (first failure
+ * wins) and their exact messages, quirks included.
  *
  * @module
  */
 
 import type { Film } from "./film.ts";
+import {
+  FIRST_YEAR,
+  IMAGE_PATTERN,
+  imageMatches,
+  POPULARITY,
+} from "../shared/movie_rules.ts";
+
+export { IMAGE_PATTERN, imageMatches };
 
 /**
- * The earliest year the service accepts.
+ * The earliest year the service accepts (from the shared rules).
  *
  * @example
  * ```ts
@@ -17,19 +26,7 @@ import type { Film } from "./film.ts";
  * assert.ok(MIN_YEAR === 1888);
  * ```
  */
-export const MIN_YEAR = 1888;
-
-/**
- * The image pattern of the image rule (Go regexp syntax).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { IMAGE_PATTERN } from "./rules.ts";
- * assert.ok(new RegExp(IMAGE_PATTERN).test("poster.png"));
- * ```
- */
-export const IMAGE_PATTERN = ".+\\.(png|jpg|jpeg)$";
+export const MIN_YEAR: number = FIRST_YEAR;
 
 /** The pattern as Go's `%q` prints it: quoted, backslash doubled. */
 const QUOTED_IMAGE_PATTERN = `"${IMAGE_PATTERN.replaceAll("\\", "\\\\")}"`;
@@ -53,34 +50,6 @@ export const TEXT_FIELDS = [
   "awards",
   "image",
 ] as const;
-
-const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
-
-/**
- * Whether `image` matches Go's `regexp.MustCompile(".+\\.(png|jpg|jpeg)$")`.
- * In Go (RE2) `.` matches any character but `\n` (JavaScript's `.` also
- * refuses `\r`, U+2028 and U+2029) and `$` is the end of the text, so the
- * pattern holds when the text ends with one of the extensions and the
- * character right before that dot exists and is not a newline. Checked
- * without a regular expression: this runs for every accepted movie.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { imageMatches } from "./rules.ts";
- * assert.ok(imageMatches("poster.jpeg") && imageMatches("a\r.png"));
- * assert.ok(!imageMatches(".png") && !imageMatches("poster.PNG"));
- * ```
- */
-export function imageMatches(image: string): boolean {
-  for (const ext of IMAGE_EXTENSIONS) {
-    if (image.endsWith(ext)) {
-      const dot = image.length - ext.length;
-      return dot >= 1 && image.charCodeAt(dot - 1) !== 0x0a;
-    }
-  }
-  return false;
-}
 
 /**
  * The byte offset, in the UTF-8 encoding of `text`, of UTF-16 index
@@ -140,7 +109,7 @@ export function validateFilm(film: Film, currentYear: number): string | null {
   if (film.year < MIN_YEAR || film.year > currentYear) {
     return `year must be between ${MIN_YEAR} and ${currentYear} (inclusive)`;
   }
-  if (film.popularity < 0 || film.popularity > 100) {
+  if (film.popularity < POPULARITY.min || film.popularity > POPULARITY.max) {
     // sic: the real service names the wrong field
     return "year must be between 0 and 100 (inclusive)";
   }
