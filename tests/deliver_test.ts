@@ -280,3 +280,27 @@ Deno.test("a struggling service (most recent attempts failing) gets one request 
   assert.equal(delivery.struggling, false);
   assert.equal(service.pending.length, 4, "the whole pool again");
 });
+
+Deno.test("a stop decided while hearing of an attempt (a give-up) ends that row pending, not waiting forever", async () => {
+  const clock = new FakeClock();
+  const service = new ManualService();
+  const outcomes: DeliveryOutcome[] = [];
+  const delivery: Delivery = new Delivery({
+    send: service.send,
+    onOutcome: (o) => outcomes.push(o),
+    onAttempt: ({ attempt }) => {
+      if (attempt.kind === "network") delivery.stop();
+    },
+    clock,
+    random: () => 0.5,
+  });
+  delivery.submit(job(1));
+  await service.answer(ok);
+  delivery.submit(job(2));
+  await settle();
+  await service.answer(refused);
+  assert.equal(delivery.inProgress, 0);
+  await delivery.idle();
+  assert.deepEqual(outcomes.map((o) => [o.kind, o.job.line]), [["delivered", 1], ["pending", 2]]);
+  assert.deepEqual(clock.pending(), [], "no retry scheduled");
+});

@@ -332,7 +332,11 @@ export class Delivery {
       latencyMs,
     });
     if (outcome !== null) this.#finish(outcome);
-    else this.#wait(task, delayMs!);
+    // Hearing of this attempt may have stopped the run (a give-up): then
+    // the row is not retried but ends pending, like every waiting row.
+    else if (this.#stopped) {
+      this.#finish(pending(task, "stopped", describeAttempt(attempt)));
+    } else this.#wait(task, delayMs!);
     this.#pump();
   }
 

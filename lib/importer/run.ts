@@ -355,12 +355,18 @@ function openRejectsFile(
   governor: Governor,
 ): RejectsWriter | string {
   try {
-    return openRejects(path, {
+    let opened = false;
+    const rejects = openRejects(path, {
       delimiter: source.dialect.delimiter,
       newline: source.dialect.newline,
       columns: rejectsColumns(source.layout).names,
-      onError: (m) => governor.outputFailed(m),
+      onError: (m) => opened && governor.outputFailed(m),
     });
+    opened = true;
+    // Its header could not be written (a full disk): found before anything is sent.
+    if (rejects.error === null) return rejects;
+    rejects.close();
+    return rejects.error;
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error;
     return `cannot write the rejects file ${path}: ${
