@@ -89,3 +89,64 @@ Deno.test(".ci/run runs the README's test command", async () => {
   const ci = await Deno.readTextFile(`${ROOT}/.ci/run`);
   assert.match(ci, /deno task test/);
 });
+
+Deno.test("every file the README names exists (or is said to be the user's, an output, or the exercise's)", async () => {
+  // Outputs and the user's own files, named as examples; the exercise's own material.
+  const notOurs = new Set([
+    "backup.csv",
+    "movies.csv",
+    "big.csv",
+    "bodies.jsonl",
+    "import.log.jsonl",
+    "rejects.csv",
+    "report.json",
+    "rejects.dry-run.csv",
+    "report.dry-run.json",
+    "sample.csv",
+    "SINK.md",
+    "../shared/SINK.md",
+    "../shared/data/backup.csv",
+    "SHA256SUMS",
+    "dist/parse-and-post",
+    "out/bench/latest.json",
+  ]);
+  const named = new Set<string>();
+  for (
+    const [, path] of readme.matchAll(
+      /`((?:\.{0,2}\/)?[\w.-]+(?:\/[\w.*-]+)*\.(?:ts|md|csv|json|jsonl|yml))`/g,
+    )
+  ) named.add(path);
+  for (
+    const [, path] of readme.matchAll(
+      /`((?:lib|tests|bench|data|\.ci|\.github)\/[\w./-]*)`/g,
+    )
+  ) named.add(path);
+  const missing: string[] = [];
+  for (const path of named) {
+    if (notOurs.has(path) || path.includes("*") || path.startsWith("out/")) {
+      continue;
+    }
+    if (path.startsWith("ledger/")) continue; // the ledger's folder, made by a run
+    // A bare module name is one of the importer's (the README's pipeline section).
+    const places = path.includes("/") ? [path] : [path, `lib/importer/${path}`];
+    const found = await Promise.all(
+      places.map((p) =>
+        Deno.stat(`${ROOT}/${p}`).then(() => true, () => false)
+      ),
+    );
+    if (!found.includes(true)) missing.push(path);
+  }
+  assert.deepEqual(
+    missing,
+    [],
+    "files named in the README that are not in the repository",
+  );
+  assert.ok(named.size > 30, `${named.size} files named`);
+  for (const theirs of ["bin/setup", "bin/reset"]) {
+    assert.match(
+      readme,
+      new RegExp(`\`${theirs}\`[^.]*(exercise)`),
+      `${theirs} is said to be the exercise's`,
+    );
+  }
+});

@@ -130,7 +130,8 @@ export const SETTINGS: readonly Setting[] = [
     arg: "DURATION",
     env: "REQUEST_TIMEOUT",
     default: "10s",
-    meaning: "per-request timeout",
+    meaning:
+      "per-request timeout: no answer within it and the attempt is retried, as ambiguous (checked about twice a second: it may fire up to 1 s late)",
     allowed: `a duration from 1ms to 24h, ${DURATION_EXAMPLES}`,
   },
   {
