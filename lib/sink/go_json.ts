@@ -45,72 +45,12 @@ export type FilmDecodeResult =
 
 // ---------------------------------------------------------------------------
 // Pass 1: Go's scanner (encoding/json/scanner.go), returning the error text.
-
-const MAX_NESTING_DEPTH = 10000;
-
-// Scanner states, one per step function of Go's scanner.
-const BEGIN_VALUE_OR_EMPTY = 0;
-const BEGIN_VALUE = 1;
-const BEGIN_STRING_OR_EMPTY = 2;
-const BEGIN_STRING = 3;
-const END_VALUE = 4;
-const END_TOP = 5;
-const IN_STRING = 6;
-const IN_STRING_ESC = 7;
-const ESC_U = 8;
-const ESC_U1 = 9;
-const ESC_U12 = 10;
-const ESC_U123 = 11;
-const NEG = 12;
-const ONE = 13;
-const ZERO = 14;
-const DOT = 15;
-const DOT0 = 16;
-const EXP = 17;
-const EXP_SIGN = 18;
-const EXP0 = 19;
-const T = 20;
-const TR = 21;
-const TRU = 22;
-const F = 23;
-const FA = 24;
-const FAL = 25;
-const FALS = 26;
-const N = 27;
-const NU = 28;
-const NUL = 29;
-
-// Parse states of the nesting stack.
-const PARSE_OBJECT_KEY = 0;
-const PARSE_OBJECT_VALUE = 1;
-const PARSE_ARRAY_VALUE = 2;
-
-/** What a literal expects next: [state, expected byte, next state, word]. */
-const LITERAL_STEPS: Record<number, [number, number, string]> = {
-  [T]: [0x72, TR, "true"],
-  [TR]: [0x75, TRU, "true"],
-  [TRU]: [0x65, END_VALUE, "true"],
-  [F]: [0x61, FA, "false"],
-  [FA]: [0x6c, FAL, "false"],
-  [FAL]: [0x73, FALS, "false"],
-  [FALS]: [0x65, END_VALUE, "false"],
-  [N]: [0x75, NU, "null"],
-  [NU]: [0x6c, NUL, "null"],
-  [NUL]: [0x6c, END_VALUE, "null"],
-};
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ||
-    (c >= 0x41 && c <= 0x46);
-}
+//
+// A transcription of Go's step functions, one function per state with Go's
+// name: each reads one byte and sets the step for the next one. A step that
+// hands the byte on to another (Go's `return stateX(s, c)`) sets that step
+// first and calls it. Go's scan codes are reduced to true (go on) and false
+// (a syntax error, its text in `s.error`).
 
 const QUOTE_ESCAPES: Record<number, string> = {
   0x07: "\\a",
@@ -150,6 +90,269 @@ export function quoteChar(c: number): string {
   return `'${String.fromCharCode(c)}'`;
 }
 
+const MAX_NESTING_DEPTH = 10000;
+
+// Parse states of the nesting stack.
+const PARSE_OBJECT_KEY = 0;
+const PARSE_OBJECT_VALUE = 1;
+const PARSE_ARRAY_VALUE = 2;
+
+/** Go's `scanner`: the step of the next byte, the nesting, the error. */
+interface Scanner {
+  step: Step;
+  parseState: number[];
+  endTop: boolean;
+  error: string | null;
+}
+
+/** One step of the scanner on byte `c`; false on a syntax error. */
+type Step = (s: Scanner, c: number) => boolean;
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ||
+    (c >= 0x41 && c <= 0x46);
+}
+
+/** Go's `s.error`: records the syntax error. */
+function fail(s: Scanner, c: number, context: string): false {
+  s.error = `invalid character ${quoteChar(c)} ${context}`;
+  return false;
+}
+
+/** Moves on to `next` (Go's `s.step = next; return scanContinue`). */
+function to(s: Scanner, next: Step): true {
+  s.step = next;
+  return true;
+}
+
+/** Hands byte `c` on to `next` (Go's `return next(s, c)`). */
+function handOff(s: Scanner, next: Step, c: number): boolean {
+  s.step = next;
+  return next(s, c);
+}
+
+function pushParseState(s: Scanner, c: number, parseState: number): boolean {
+  s.parseState.push(parseState);
+  return s.parseState.length <= MAX_NESTING_DEPTH ||
+    fail(s, c, "exceeded max depth");
+}
+
+function popParseState(s: Scanner): true {
+  s.parseState.pop();
+  if (s.parseState.length > 0) return to(s, stateEndValue);
+  s.endTop = true;
+  return to(s, stateEndTop);
+}
+
+/** After `[`: a value or `]`. */
+function stateBeginValueOrEmpty(s: Scanner, c: number): boolean {
+  if (isSpace(c)) return true;
+  return handOff(s, c === 0x5d ? stateEndValue : stateBeginValue, c);
+}
+
+/** The beginning of a value. */
+function stateBeginValue(s: Scanner, c: number): boolean {
+  if (isSpace(c)) return true;
+  if (c === 0x7b) { // {
+    s.step = stateBeginStringOrEmpty;
+    return pushParseState(s, c, PARSE_OBJECT_KEY);
+  }
+  if (c === 0x5b) { // [
+    s.step = stateBeginValueOrEmpty;
+    return pushParseState(s, c, PARSE_ARRAY_VALUE);
+  }
+  const next = VALUE_STARTS[c];
+  if (next !== undefined) return to(s, next);
+  return fail(s, c, "looking for beginning of value");
+}
+
+/** After `{`: a key or `}`. */
+function stateBeginStringOrEmpty(s: Scanner, c: number): boolean {
+  if (isSpace(c)) return true;
+  if (c !== 0x7d) return handOff(s, stateBeginString, c);
+  s.parseState[s.parseState.length - 1] = PARSE_OBJECT_VALUE;
+  return handOff(s, stateEndValue, c);
+}
+
+/** After `{` or `,` in an object: a key. */
+function stateBeginString(s: Scanner, c: number): boolean {
+  if (isSpace(c)) return true;
+  if (c === 0x22) return to(s, stateInString);
+  return fail(s, c, "looking for beginning of object key string");
+}
+
+/** After a value: what may follow it where it stands. */
+function stateEndValue(s: Scanner, c: number): boolean {
+  const n = s.parseState.length;
+  if (n === 0) {
+    s.endTop = true; // the top-level value ended before this byte
+    return handOff(s, stateEndTop, c);
+  }
+  if (isSpace(c)) return true;
+  const parseState = s.parseState[n - 1];
+  if (parseState === PARSE_OBJECT_KEY) return endObjectKey(s, c);
+  if (parseState === PARSE_OBJECT_VALUE) return endObjectValue(s, c);
+  return endArrayValue(s, c);
+}
+
+function endObjectKey(s: Scanner, c: number): boolean {
+  if (c !== 0x3a) return fail(s, c, "after object key");
+  s.parseState[s.parseState.length - 1] = PARSE_OBJECT_VALUE;
+  return to(s, stateBeginValue);
+}
+
+function endObjectValue(s: Scanner, c: number): boolean {
+  if (c === 0x2c) {
+    s.parseState[s.parseState.length - 1] = PARSE_OBJECT_KEY;
+    return to(s, stateBeginString);
+  }
+  if (c === 0x7d) return popParseState(s);
+  return fail(s, c, "after object key:value pair");
+}
+
+function endArrayValue(s: Scanner, c: number): boolean {
+  if (c === 0x2c) return to(s, stateBeginValue);
+  if (c === 0x5d) return popParseState(s);
+  return fail(s, c, "after array element");
+}
+
+/** After the top-level value: only spaces. */
+function stateEndTop(s: Scanner, c: number): boolean {
+  return isSpace(c) || fail(s, c, "after top-level value");
+}
+
+/** Inside a string. */
+function stateInString(s: Scanner, c: number): boolean {
+  if (c === 0x22) return to(s, stateEndValue);
+  if (c === 0x5c) return to(s, stateInStringEsc);
+  return c >= 0x20 || fail(s, c, "in string literal");
+}
+
+/** The bytes that may follow `\` besides `u`: b f n r t \ / ". */
+const SIMPLE_ESCAPE_BYTES = new Set([
+  0x62,
+  0x66,
+  0x6e,
+  0x72,
+  0x74,
+  0x5c,
+  0x2f,
+  0x22,
+]);
+
+/** After `\` in a string. */
+function stateInStringEsc(s: Scanner, c: number): boolean {
+  if (SIMPLE_ESCAPE_BYTES.has(c)) return to(s, stateInString);
+  if (c === 0x75) return to(s, stateInStringEscU);
+  return fail(s, c, "in string escape code");
+}
+
+/** A step that takes one hex digit of `\uXXXX`, then goes to `next`. */
+function hexDigit(next: Step): Step {
+  return (s, c) =>
+    isHex(c) ? to(s, next) : fail(s, c, "in \\u hexadecimal character escape");
+}
+
+const stateInStringEscU123 = hexDigit(stateInString);
+const stateInStringEscU12 = hexDigit(stateInStringEscU123);
+const stateInStringEscU1 = hexDigit(stateInStringEscU12);
+const stateInStringEscU = hexDigit(stateInStringEscU1);
+
+/** After `-`. */
+function stateNeg(s: Scanner, c: number): boolean {
+  if (c === 0x30) return to(s, state0);
+  if (c >= 0x31 && c <= 0x39) return to(s, state1);
+  return fail(s, c, "in numeric literal");
+}
+
+/** In the digits of a number that began with 1..9. */
+function state1(s: Scanner, c: number): boolean {
+  if (isDigit(c)) return true;
+  return handOff(s, state0, c);
+}
+
+/** After the integer part of a number. */
+function state0(s: Scanner, c: number): boolean {
+  if (c === 0x2e) return to(s, stateDot);
+  if (c === 0x65 || c === 0x45) return to(s, stateE);
+  return handOff(s, stateEndValue, c);
+}
+
+/** After the decimal point. */
+function stateDot(s: Scanner, c: number): boolean {
+  if (isDigit(c)) return to(s, stateDot0);
+  return fail(s, c, "after decimal point in numeric literal");
+}
+
+/** In the fraction digits. */
+function stateDot0(s: Scanner, c: number): boolean {
+  if (isDigit(c)) return true;
+  if (c === 0x65 || c === 0x45) return to(s, stateE);
+  return handOff(s, stateEndValue, c);
+}
+
+/** After `e` or `E`. */
+function stateE(s: Scanner, c: number): boolean {
+  if (c === 0x2b || c === 0x2d) return to(s, stateESign);
+  return handOff(s, stateESign, c);
+}
+
+/** After the exponent's sign. */
+function stateESign(s: Scanner, c: number): boolean {
+  if (isDigit(c)) return to(s, stateE0);
+  return fail(s, c, "in exponent of numeric literal");
+}
+
+/** In the exponent digits. */
+function stateE0(s: Scanner, c: number): boolean {
+  if (isDigit(c)) return true;
+  return handOff(s, stateEndValue, c);
+}
+
+/** A step of a literal: expects byte `want`, then goes to `next`. */
+function literalByte(want: number, next: Step, word: string): Step {
+  const context = `in literal ${word} (expecting ${quoteChar(want)})`;
+  return (s, c) => c === want ? to(s, next) : fail(s, c, context);
+}
+
+const stateTru = literalByte(0x65, stateEndValue, "true");
+const stateTr = literalByte(0x75, stateTru, "true");
+const stateT = literalByte(0x72, stateTr, "true");
+const stateFals = literalByte(0x65, stateEndValue, "false");
+const stateFal = literalByte(0x73, stateFals, "false");
+const stateFa = literalByte(0x6c, stateFal, "false");
+const stateF = literalByte(0x61, stateFa, "false");
+const stateNul = literalByte(0x6c, stateEndValue, "null");
+const stateNu = literalByte(0x6c, stateNul, "null");
+const stateN = literalByte(0x75, stateNu, "null");
+
+/** What byte starts a scalar value, and the step it leads to. */
+const VALUE_STARTS: Readonly<Record<number, Step>> = {
+  0x22: stateInString, // "
+  0x2d: stateNeg, // -
+  0x30: state0, // 0
+  0x31: state1, // 1..9
+  0x32: state1,
+  0x33: state1,
+  0x34: state1,
+  0x35: state1,
+  0x36: state1,
+  0x37: state1,
+  0x38: state1,
+  0x39: state1,
+  0x74: stateT, // t
+  0x66: stateF, // f
+  0x6e: stateN, // n
+};
+
 /**
  * Go's `checkValid`: scans the whole body and returns the syntax error Go
  * reports for it, or `null` when it is one well-formed JSON value.
@@ -167,244 +370,42 @@ export function quoteChar(c: number): string {
  * ```
  */
 export function checkValid(data: Uint8Array): string | null {
-  const stack: number[] = [];
-  let state = BEGIN_VALUE;
-  let endTop = false;
-  let error: string | null = null;
-
-  const fail = (c: number, context: string): false => {
-    error = `invalid character ${quoteChar(c)} ${context}`;
-    return false;
+  const s: Scanner = {
+    step: stateBeginValue,
+    parseState: [],
+    endTop: false,
+    error: null,
   };
-  const push = (c: number, parseState: number): boolean => {
-    stack.push(parseState);
-    return stack.length <= MAX_NESTING_DEPTH || fail(c, "exceeded max depth");
-  };
-  const pop = (): true => {
-    stack.pop();
-    if (stack.length === 0) {
-      state = END_TOP;
-      endTop = true;
-    } else {
-      state = END_VALUE;
-    }
-    return true;
-  };
-
-  // One step of the scanner; false on a syntax error. A state that hands
-  // the byte on to another state (Go's `return stateX(s, c)`) sets `state`
-  // and continues the loop.
-  const step = (c: number): boolean => {
-    for (;;) {
-      switch (state) {
-        case BEGIN_VALUE_OR_EMPTY:
-          if (isSpace(c)) return true;
-          state = c === 0x5d ? END_VALUE : BEGIN_VALUE;
-          continue;
-        case BEGIN_VALUE:
-          if (isSpace(c)) return true;
-          switch (c) {
-            case 0x7b: // {
-              state = BEGIN_STRING_OR_EMPTY;
-              return push(c, PARSE_OBJECT_KEY);
-            case 0x5b: // [
-              state = BEGIN_VALUE_OR_EMPTY;
-              return push(c, PARSE_ARRAY_VALUE);
-            case 0x22: // "
-              state = IN_STRING;
-              return true;
-            case 0x2d: // -
-              state = NEG;
-              return true;
-            case 0x30: // 0
-              state = ZERO;
-              return true;
-            case 0x74: // t
-              state = T;
-              return true;
-            case 0x66: // f
-              state = F;
-              return true;
-            case 0x6e: // n
-              state = N;
-              return true;
-          }
-          if (c >= 0x31 && c <= 0x39) {
-            state = ONE;
-            return true;
-          }
-          return fail(c, "looking for beginning of value");
-        case BEGIN_STRING_OR_EMPTY:
-          if (isSpace(c)) return true;
-          if (c === 0x7d) {
-            stack[stack.length - 1] = PARSE_OBJECT_VALUE;
-            state = END_VALUE;
-          } else {
-            state = BEGIN_STRING;
-          }
-          continue;
-        case BEGIN_STRING:
-          if (isSpace(c)) return true;
-          if (c === 0x22) {
-            state = IN_STRING;
-            return true;
-          }
-          return fail(c, "looking for beginning of object key string");
-        case END_VALUE: {
-          const n = stack.length;
-          if (n === 0) {
-            state = END_TOP;
-            endTop = true;
-            continue;
-          }
-          if (isSpace(c)) return true;
-          const ps = stack[n - 1];
-          if (ps === PARSE_OBJECT_KEY) {
-            if (c === 0x3a) {
-              stack[n - 1] = PARSE_OBJECT_VALUE;
-              state = BEGIN_VALUE;
-              return true;
-            }
-            return fail(c, "after object key");
-          }
-          if (ps === PARSE_OBJECT_VALUE) {
-            if (c === 0x2c) {
-              stack[n - 1] = PARSE_OBJECT_KEY;
-              state = BEGIN_STRING;
-              return true;
-            }
-            if (c === 0x7d) return pop();
-            return fail(c, "after object key:value pair");
-          }
-          if (c === 0x2c) {
-            state = BEGIN_VALUE;
-            return true;
-          }
-          if (c === 0x5d) return pop();
-          return fail(c, "after array element");
-        }
-        case END_TOP:
-          return isSpace(c) || fail(c, "after top-level value");
-        case IN_STRING:
-          if (c === 0x22) {
-            state = END_VALUE;
-            return true;
-          }
-          if (c === 0x5c) {
-            state = IN_STRING_ESC;
-            return true;
-          }
-          return c >= 0x20 || fail(c, "in string literal");
-        case IN_STRING_ESC:
-          switch (c) {
-            case 0x62: // b
-            case 0x66: // f
-            case 0x6e: // n
-            case 0x72: // r
-            case 0x74: // t
-            case 0x5c: // \
-            case 0x2f: // /
-            case 0x22: // "
-              state = IN_STRING;
-              return true;
-            case 0x75: // u
-              state = ESC_U;
-              return true;
-          }
-          return fail(c, "in string escape code");
-        case ESC_U:
-        case ESC_U1:
-        case ESC_U12:
-        case ESC_U123:
-          if (isHex(c)) {
-            state = state === ESC_U123 ? IN_STRING : state + 1;
-            return true;
-          }
-          return fail(c, "in \\u hexadecimal character escape");
-        case NEG:
-          if (c === 0x30) {
-            state = ZERO;
-            return true;
-          }
-          if (c >= 0x31 && c <= 0x39) {
-            state = ONE;
-            return true;
-          }
-          return fail(c, "in numeric literal");
-        case ONE:
-          if (isDigit(c)) return true;
-          state = ZERO;
-          continue;
-        case ZERO:
-          if (c === 0x2e) {
-            state = DOT;
-            return true;
-          }
-          if (c === 0x65 || c === 0x45) {
-            state = EXP;
-            return true;
-          }
-          state = END_VALUE;
-          continue;
-        case DOT:
-          if (isDigit(c)) {
-            state = DOT0;
-            return true;
-          }
-          return fail(c, "after decimal point in numeric literal");
-        case DOT0:
-          if (isDigit(c)) return true;
-          if (c === 0x65 || c === 0x45) {
-            state = EXP;
-            return true;
-          }
-          state = END_VALUE;
-          continue;
-        case EXP:
-          state = EXP_SIGN;
-          if (c === 0x2b || c === 0x2d) return true;
-          continue;
-        case EXP_SIGN:
-          if (isDigit(c)) {
-            state = EXP0;
-            return true;
-          }
-          return fail(c, "in exponent of numeric literal");
-        case EXP0:
-          if (isDigit(c)) return true;
-          state = END_VALUE;
-          continue;
-        default: {
-          const [want, next, word] = LITERAL_STEPS[state];
-          if (c === want) {
-            state = next;
-            return true;
-          }
-          return fail(
-            c,
-            `in literal ${word} (expecting ${quoteChar(want)})`,
-          );
-        }
-      }
-    }
-  };
-
   const length = data.length;
   for (let i = 0; i < length; i++) {
-    if (state === IN_STRING) {
-      // Fast path through the body of a string.
-      let c = data[i];
-      while (c !== 0x22 && c !== 0x5c && c >= 0x20 && ++i < length) {
-        c = data[i];
-      }
+    if (s.step === stateInString) {
+      i = endOfPlainString(data, i);
       if (i === length) break;
     }
-    if (!step(data[i])) return error;
+    if (!s.step(s, data[i])) return s.error;
   }
-  // Go's scanner.eof(): feed a space to finish a trailing number.
-  if (endTop) return null;
-  if (!step(0x20)) return error;
-  if (endTop) return null;
+  return eof(s);
+}
+
+/**
+ * A fast path through the body of a string: the index of the first byte
+ * from `i` on that `stateInString` must see (a quote, a backslash or a
+ * control byte), or the length.
+ */
+function endOfPlainString(data: Uint8Array, i: number): number {
+  const length = data.length;
+  for (; i < length; i++) {
+    const c = data[i];
+    if (c === 0x22 || c === 0x5c || c < 0x20) break;
+  }
+  return i;
+}
+
+/** Go's `scanner.eof()`: feeds a space to finish a trailing number. */
+function eof(s: Scanner): string | null {
+  if (s.endTop) return null;
+  if (!s.step(s, 0x20)) return s.error;
+  if (s.endTop) return null;
   return "unexpected end of JSON input";
 }
 
