@@ -301,6 +301,9 @@ Deno.test("a stop decided while hearing of an attempt (a give-up) ends that row 
   await service.answer(refused);
   assert.equal(delivery.inProgress, 0);
   await delivery.idle();
-  assert.deepEqual(outcomes.map((o) => [o.kind, o.job.line]), [["delivered", 1], ["pending", 2]]);
+  assert.deepEqual(outcomes.map((o) => [o.kind, o.job.line]), [
+    ["delivered", 1],
+    ["pending", 2],
+  ]);
   assert.deepEqual(clock.pending(), [], "no retry scheduled");
 });
