@@ -138,26 +138,52 @@ function isKeyPath(path: string): boolean {
  * ```
  */
 export function createHandler(deps: HandlerDeps): Handler {
-  const { metrics, faults, store, log, signal, now, time } = deps;
-  const { idempotency, slowMs } = deps;
-  const tooMany: Answer = {
+  const handler = new SinkHandler(deps);
+  return (request) => handler.handle(request);
+}
+
+type Reply = Answer | typeof NO_ANSWER;
+
+/** `429 Too Many Requests` with its `Retry-After`, headers in Go's order. */
+function tooManyAnswer(retryAfterSeconds: number): Answer {
+  return {
     status: 429,
     headers: {
       "Content-Type": TEXT_HEADERS["Content-Type"],
-      "Retry-After": String(deps.retryAfterSeconds),
+      "Retry-After": String(retryAfterSeconds),
       "X-Content-Type-Options": TEXT_HEADERS["X-Content-Type-Options"],
     },
     body: "too many requests\n",
   };
+}
 
-  const logLine = (
+/** The routes and the POST steps of one sink, over its {@link HandlerDeps}. */
+class SinkHandler {
+  readonly #tooMany: Answer;
+
+  constructor(readonly deps: HandlerDeps) {
+    this.#tooMany = tooManyAnswer(deps.retryAfterSeconds);
+  }
+
+  handle(request: SinkRequest): Reply | Promise<Reply> {
+    const method = request.method;
+    const path = pathOf(request.target);
+    if (path === "/metrics") return this.#metrics();
+    if (isKeyPath(path)) return this.#key(request, method, path);
+    if (path.startsWith("/_sink/")) return this.#control(method, path);
+    return this.#notFound(method, path);
+  }
+
+  /** One JSON log line, when logging. */
+  #log(
     level: "info" | "error",
     method: string,
     msg: string,
     path: string,
     body?: Uint8Array,
     error?: string,
-  ) => {
+  ): void {
+    const { log, time } = this.deps;
     if (log === null) return;
     log(formatLogLine({
       level,
@@ -168,43 +194,68 @@ export function createHandler(deps: HandlerDeps): Handler {
       error,
       time: time(),
     }));
-  };
+  }
 
   /** `http.Error`: the message and a newline, as text. */
-  const refuse = (
+  #refuse(
     status: number,
     method: string,
     path: string,
     error: string,
     body?: Uint8Array,
-  ): Answer => {
-    logLine("error", method, `return ${status}`, path, body, error);
+  ): Answer {
+    this.#log("error", method, `return ${status}`, path, body, error);
     return { status, headers: TEXT_HEADERS, body: error + "\n" };
-  };
+  }
 
-  const post = async (
-    request: SinkRequest,
-    path: string,
-  ): Promise<Answer | typeof NO_ANSWER> => {
+  #notFound(method: string, path: string): Answer {
+    this.#log("error", method, "return 404", path);
+    return NOT_FOUND;
+  }
+
+  #unsupported(method: string, path: string): Answer {
+    return this.#refuse(405, method, path, `unsupported method: ${method}`);
+  }
+
+  async #metrics(): Promise<Answer> {
+    const { metrics } = this.deps;
+    return {
+      status: 200,
+      headers: { "Content-Type": metrics.contentType },
+      body: await metrics.text(),
+    };
+  }
+
+  /** `/{key}`: GET lists, POST stores, any other method is refused. */
+  #key(request: SinkRequest, method: string, path: string) {
+    if (method === "POST") return this.#post(request, path);
+    if (method === "GET") return this.#get(path);
+    return this.#unsupported(method, path);
+  }
+
+  #get(path: string): Answer | Promise<Answer> {
+    const delay = this.deps.faults.delayMs();
+    if (delay > 0) {
+      return sleep(delay, this.deps.signal).then(() => this.#list(path));
+    }
+    return this.#list(path);
+  }
+
+  #list(path: string): Answer {
+    this.deps.metrics.countGet(200);
+    this.#log("info", "GET", "GET request", path);
+    return EMPTY_LIST;
+  }
+
+  /** The real service's POST steps, in its order. */
+  async #post(request: SinkRequest, path: string): Promise<Reply> {
+    const { faults, metrics, signal, store } = this.deps;
     const delay = faults.delayMs();
     if (delay > 0) await sleep(delay, signal);
-    const date = now();
+    const date = this.deps.now();
     // 1. outages, before the body is read
-    if (faults.down(date.getTime()) || faults.outage()) {
-      metrics.countPost(503);
-      logLine("error", "POST", "return 503", path);
-      return UNAVAILABLE;
-    }
-    if (faults.tooMany()) {
-      metrics.countPost(429);
-      logLine("error", "POST", "return 429", path);
-      return tooMany;
-    }
-    if (faults.drop()) {
-      metrics.countDropped();
-      logLine("error", "POST", "drop connection", path);
-      return NO_ANSWER;
-    }
+    const outage = this.#outage(date, path);
+    if (outage !== null) return outage;
     // 2. read the body (a read timeout fails it too: the server then
     // closes the connection after this answer)
     let body: Uint8Array;
@@ -212,97 +263,104 @@ export function createHandler(deps: HandlerDeps): Handler {
       body = await request.body();
     } catch (error) {
       metrics.countPost(500);
-      return refuse(500, "POST", path, String((error as Error)?.message));
+      return this.#refuse(500, "POST", path, String((error as Error)?.message));
     }
-    const key = idempotency ? request.header("idempotency-key") : null;
+    const key = this.deps.idempotency
+      ? request.header("idempotency-key")
+      : null;
     if (key !== null && store.seen(key)) {
       metrics.countReplayed();
-      metrics.countPost(201);
-      logLine("info", "POST", "POST request", path, body);
-      return CREATED;
+      return this.#created(path, body);
     }
-    // 3. decode, 4. validate
+    return await this.#decode(body, key, date, path);
+  }
+
+  /** The fault answers drawn before the body is read, in their order. */
+  #outage(date: Date, path: string): Reply | null {
+    const { faults, metrics } = this.deps;
+    if (faults.down(date.getTime()) || faults.outage()) {
+      metrics.countPost(503);
+      this.#log("error", "POST", "return 503", path);
+      return UNAVAILABLE;
+    }
+    if (faults.tooMany()) {
+      metrics.countPost(429);
+      this.#log("error", "POST", "return 429", path);
+      return this.#tooMany;
+    }
+    if (faults.drop()) {
+      metrics.countDropped();
+      this.#log("error", "POST", "drop connection", path);
+      return NO_ANSWER;
+    }
+    return null;
+  }
+
+  /** 3. decode, 4. validate, 5. store. */
+  #decode(
+    body: Uint8Array,
+    key: string | null,
+    date: Date,
+    path: string,
+  ): Reply | Promise<Reply> {
     const decoded = decodeFilm(body);
     const problem = decoded.ok
       ? validateFilm(decoded.film, date.getUTCFullYear())
       : decoded.error;
     if (problem !== null || !decoded.ok) {
-      metrics.countPost(400);
-      return refuse(400, "POST", path, problem!, body);
+      this.deps.metrics.countPost(400);
+      return this.#refuse(400, "POST", path, problem!, body);
     }
-    // 5. accepted (each fault draws, whatever the other decides)
-    store.add(decoded.film, key);
-    metrics.countPost(201);
-    logLine("info", "POST", "POST request", path, body);
+    this.deps.store.add(decoded.film, key);
+    return this.#accepted(path, body);
+  }
+
+  /** Counted and logged as created. */
+  #created(path: string, body: Uint8Array): Answer {
+    this.deps.metrics.countPost(201);
+    this.#log("info", "POST", "POST request", path, body);
+    return CREATED;
+  }
+
+  /** A stored movie's answer (each fault draws, whatever the other decides). */
+  async #accepted(path: string, body: Uint8Array): Promise<Reply> {
+    const { faults, metrics } = this.deps;
+    this.#created(path, body);
     const storeDrop = faults.storeDrop();
     const slow = faults.slow();
     if (storeDrop) {
       metrics.countStoreDropped();
       return NO_ANSWER;
     }
-    if (slow) await sleep(slowMs, signal);
+    if (slow) await sleep(this.deps.slowMs, this.deps.signal);
     return CREATED;
-  };
+  }
 
-  const get = (path: string): Answer => {
-    metrics.countGet(200);
-    logLine("info", "GET", "GET request", path);
-    return EMPTY_LIST;
-  };
+  #control(method: string, path: string): Answer {
+    if (path === "/_sink/reset") return this.#reset(method, path);
+    if (path === "/_sink/movies") return this.#movies(method, path);
+    return this.#notFound(method, path);
+  }
 
-  const control = (method: string, path: string): Answer => {
-    if (path === "/_sink/reset") {
-      if (method !== "POST") {
-        return refuse(405, method, path, `unsupported method: ${method}`);
-      }
-      deps.reset();
-      logLine("info", method, "reset", path);
-      return { status: 204 };
-    }
-    if (path === "/_sink/movies") {
-      if (method !== "GET") {
-        return refuse(405, method, path, `unsupported method: ${method}`);
-      }
-      if (!store.keeping) {
-        return refuse(
-          404,
-          method,
-          path,
-          "the sink keeps no movies: start it with --store",
-        );
-      }
-      logLine("info", method, "GET request", path);
-      return {
-        status: 200,
-        headers: JSON_HEADERS,
-        body: JSON.stringify(store.list()),
-      };
-    }
-    logLine("error", method, "return 404", path);
-    return NOT_FOUND;
-  };
+  #reset(method: string, path: string): Answer {
+    if (method !== "POST") return this.#unsupported(method, path);
+    this.deps.reset();
+    this.#log("info", method, "reset", path);
+    return { status: 204 };
+  }
 
-  return (request) => {
-    const method = request.method;
-    const path = pathOf(request.target);
-    if (isKeyPath(path)) {
-      if (path === "/metrics") {
-        return metrics.text().then((text) => ({
-          status: 200,
-          headers: { "Content-Type": metrics.contentType },
-          body: text,
-        }));
-      }
-      if (method === "POST") return post(request, path);
-      if (method === "GET") {
-        const delay = faults.delayMs();
-        if (delay > 0) return sleep(delay, signal).then(() => get(path));
-        return get(path);
-      }
-      return refuse(405, method, path, `unsupported method: ${method}`);
+  #movies(method: string, path: string): Answer {
+    const store = this.deps.store;
+    if (method !== "GET") return this.#unsupported(method, path);
+    if (!store.keeping) {
+      const why = "the sink keeps no movies: start it with --store";
+      return this.#refuse(404, method, path, why);
     }
-    if (path.startsWith("/_sink/")) return control(method, path);
-    logLine("error", method, "return 404", path);
-    return NOT_FOUND;
-  };
+    this.#log("info", method, "GET request", path);
+    return {
+      status: 200,
+      headers: JSON_HEADERS,
+      body: JSON.stringify(store.list()),
+    };
+  }
 }
