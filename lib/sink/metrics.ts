@@ -99,12 +99,127 @@ export interface SinkMetrics {
   reset(): void;
 }
 
+/** The counts themselves: a slot per HTTP status, plain numbers. */
+interface Tallies {
+  post: Float64Array;
+  get: Float64Array;
+  dropped: number;
+  storeDropped: number;
+  replayed: number;
+  timeouts: Record<TimeoutKind, number>;
+}
+
+function newTallies(): Tallies {
+  return {
+    post: new Float64Array(600),
+    get: new Float64Array(600),
+    dropped: 0,
+    storeDropped: 0,
+    replayed: 0,
+    timeouts: { idle: 0, read: 0, write: 0 },
+  };
+}
+
+function zeroTallies(t: Tallies): void {
+  t.post.fill(0);
+  t.get.fill(0);
+  t.dropped = 0;
+  t.storeDropped = 0;
+  t.replayed = 0;
+  t.timeouts.idle = t.timeouts.read = t.timeouts.write = 0;
+}
+
+/** The statuses counted at least once, with their counts. */
 function byStatus(slots: Float64Array): Record<string, number> {
   const out: Record<string, number> = {};
   for (let status = 0; status < slots.length; status++) {
     if (slots[status] > 0) out[status] = slots[status];
   }
   return out;
+}
+
+function snapshotOf(t: Tallies): SinkCounts {
+  return {
+    post: byStatus(t.post),
+    get: byStatus(t.get),
+    dropped: t.dropped,
+    storeDropped: t.storeDropped,
+    replayed: t.replayed,
+    timeouts: { ...t.timeouts },
+  };
+}
+
+/**
+ * A counter whose values are read from `read` at each scrape, one series
+ * per key of what it returns (under label `label`), or one plain number.
+ */
+function scrapedCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string | null,
+  read: () => number | Record<string, number>,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: label === null ? [] : [label],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const value = read();
+      if (typeof value === "number") return this.inc(value);
+      for (const [key, count] of Object.entries(value)) {
+        if (count > 0) this.inc({ [label!]: key }, count);
+      }
+    },
+  });
+}
+
+/** The sink's counters, in their order on `/metrics`. */
+function registerCounters(registry: Registry, t: Tallies): void {
+  scrapedCounter(
+    registry,
+    "sink_post_total",
+    "POST requests answered, by HTTP status.",
+    "status",
+    () => byStatus(t.post),
+  );
+  scrapedCounter(
+    registry,
+    "sink_get_total",
+    "GET requests answered, by HTTP status.",
+    "status",
+    () => byStatus(t.get),
+  );
+  scrapedCounter(
+    registry,
+    "sink_dropped_total",
+    "POST requests whose connection was closed without an answer.",
+    null,
+    () => t.dropped,
+  );
+  scrapedCounter(
+    registry,
+    "sink_store_dropped_total",
+    "POST requests stored and counted 201, then closed without an answer.",
+    null,
+    () => t.storeDropped,
+  );
+  scrapedCounter(
+    registry,
+    "sink_timeouts_total",
+    "Connections closed or requests cut by a server timeout, by kind.",
+    "kind",
+    () => t.timeouts,
+  );
+  scrapedCounter(
+    registry,
+    "sink_replayed_total",
+    "POST requests answered 201 from a repeated Idempotency-Key.",
+    null,
+    () => t.replayed,
+  );
 }
 
 /**
@@ -127,113 +242,31 @@ function byStatus(slots: Float64Array): Record<string, number> {
  * ```
  */
 export function createMetrics(): SinkMetrics {
-  const post = new Float64Array(600);
-  const get = new Float64Array(600);
-  let dropped = 0;
-  let storeDropped = 0;
-  let replayed = 0;
-  const timeouts: Record<TimeoutKind, number> = { idle: 0, read: 0, write: 0 };
+  const t = newTallies();
   const registry = new Registry();
-
-  const byStatusCounter = (name: string, help: string, slots: Float64Array) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ["status"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (let status = 0; status < slots.length; status++) {
-          if (slots[status] > 0) {
-            this.inc({ status: String(status) }, slots[status]);
-          }
-        }
-      },
-    });
-  const plainCounter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  byStatusCounter(
-    "sink_post_total",
-    "POST requests answered, by HTTP status.",
-    post,
-  );
-  byStatusCounter(
-    "sink_get_total",
-    "GET requests answered, by HTTP status.",
-    get,
-  );
-  plainCounter(
-    "sink_dropped_total",
-    "POST requests whose connection was closed without an answer.",
-    () => dropped,
-  );
-  plainCounter(
-    "sink_store_dropped_total",
-    "POST requests stored and counted 201, then closed without an answer.",
-    () => storeDropped,
-  );
-  new Counter({
-    name: "sink_timeouts_total",
-    help: "Connections closed or requests cut by a server timeout, by kind.",
-    labelNames: ["kind"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [kind, count] of Object.entries(timeouts)) {
-        if (count > 0) this.inc({ kind }, count);
-      }
-    },
-  });
-  plainCounter(
-    "sink_replayed_total",
-    "POST requests answered 201 from a repeated Idempotency-Key.",
-    () => replayed,
-  );
-
+  registerCounters(registry, t);
   return {
     countPost(status) {
-      post[status]++;
+      t.post[status]++;
     },
     countGet(status) {
-      get[status]++;
+      t.get[status]++;
     },
     countDropped() {
-      dropped++;
+      t.dropped++;
     },
     countStoreDropped() {
-      storeDropped++;
+      t.storeDropped++;
     },
     countTimeout(kind) {
-      timeouts[kind]++;
+      t.timeouts[kind]++;
     },
     countReplayed() {
-      replayed++;
+      t.replayed++;
     },
-    snapshot: () => ({
-      post: byStatus(post),
-      get: byStatus(get),
-      dropped,
-      storeDropped,
-      replayed,
-      timeouts: { ...timeouts },
-    }),
+    snapshot: () => snapshotOf(t),
     text: () => registry.metrics(),
     contentType: registry.contentType,
-    reset() {
-      post.fill(0);
-      get.fill(0);
-      dropped = 0;
-      storeDropped = 0;
-      replayed = 0;
-      timeouts.idle = timeouts.read = timeouts.write = 0;
-    },
+    reset: () => zeroTallies(t),
   };
 }
