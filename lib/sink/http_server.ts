@@ -650,58 +650,75 @@ export function startHttpServer(
     port: options.port,
     transport: "tcp",
   });
-  const shared: Shared = { options, handler, closing: false };
-  const connections = new Set<Connection>();
-  const tasks = new Set<Promise<void>>();
+  const server = new Server(listener, { options, handler, closing: false });
+  return { port: server.port, close: () => server.close() };
+}
 
-  const accepting = (async () => {
+/** The listener, its connections and the deadline sweep. */
+class Server {
+  readonly connections = new Set<Connection>();
+  readonly tasks = new Set<Promise<void>>();
+  readonly accepting: Promise<void>;
+  readonly sweeper: ReturnType<typeof setInterval> | undefined;
+  closed: Promise<void> | undefined;
+
+  constructor(readonly listener: Deno.Listener, readonly shared: Shared) {
+    this.accepting = this.acceptAll();
+    // Only the read and idle timeouts (and the linger after a cut body,
+    // which only a read timeout causes) need the sweep.
+    const options = shared.options;
+    const timed = options.readTimeoutMs > 0 || options.idleTimeoutMs > 0;
+    this.sweeper = timed
+      ? setInterval(() => this.sweep(), sweepPeriod(options))
+      : undefined;
+  }
+
+  get port(): number {
+    return (this.listener.addr as Deno.NetAddr).port;
+  }
+
+  async acceptAll(): Promise<void> {
     for (;;) {
       let conn: Deno.Conn;
       try {
-        conn = await listener.accept();
+        conn = await this.listener.accept();
       } catch {
         return; // the listener was closed
       }
-      const connection = new Connection(conn, shared);
-      connections.add(connection);
-      const task = serveConnection(connection).finally(() => {
-        connections.delete(connection);
-        tasks.delete(task);
-      });
-      tasks.add(task);
+      this.serve(new Connection(conn, this.shared));
     }
-  })();
+  }
 
-  // Only the read and idle timeouts (and the linger after a cut body,
-  // which only a read timeout causes) need the sweep.
-  const timed = options.readTimeoutMs > 0 || options.idleTimeoutMs > 0;
-  const sweeper = timed
-    ? setInterval(() => {
-      const now = performance.now();
-      for (const connection of connections) {
-        if (!connection.closed) connection.sweep(now);
+  serve(connection: Connection): void {
+    this.connections.add(connection);
+    const task = serveConnection(connection).finally(() => {
+      this.connections.delete(connection);
+      this.tasks.delete(task);
+    });
+    this.tasks.add(task);
+  }
+
+  sweep(): void {
+    const now = performance.now();
+    for (const connection of this.connections) {
+      if (!connection.closed) connection.sweep(now);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.shared.closing = true;
+      this.listener.close();
+      await this.accepting;
+      for (const connection of this.connections) {
+        if (connection.current === null) connection.close();
+        else connection.receiving?.fail(new Error("server closing"));
       }
-    }, sweepPeriod(options))
-    : undefined;
-
-  let closed: Promise<void> | undefined;
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    close() {
-      closed ??= (async () => {
-        shared.closing = true;
-        listener.close();
-        await accepting;
-        for (const connection of connections) {
-          if (connection.current === null) connection.close();
-          else connection.receiving?.fail(new Error("server closing"));
-        }
-        await Promise.all(tasks);
-        clearInterval(sweeper);
-      })();
-      return closed;
-    },
-  };
+      await Promise.all(this.tasks);
+      clearInterval(this.sweeper);
+    })();
+    return this.closed;
+  }
 }
 
 /**

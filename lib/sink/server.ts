@@ -23,13 +23,17 @@
  * @module
  */
 
-import { createMetrics, type SinkCounts } from "./metrics.ts";
-import { createFaults } from "./faults.ts";
-import { createStore } from "./store.ts";
+import { createMetrics, type SinkCounts, type SinkMetrics } from "./metrics.ts";
+import { createFaults, type Faults } from "./faults.ts";
+import { createStore, type MovieStore } from "./store.ts";
 import { createLineWriter, type LineWriter } from "./line_writer.ts";
 import { rfc3339Clock } from "./log.ts";
 import { createHandler } from "./handler.ts";
-import { type HttpServer, startHttpServer } from "./http_server.ts";
+import {
+  type Handler,
+  type HttpServer,
+  startHttpServer,
+} from "./http_server.ts";
 import { type ResolvedSinkOptions, resolveOptions } from "./options.ts";
 
 /**
@@ -240,6 +244,101 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+type LogLine = (line: string) => void;
+
+/** Where log lines go: stdout through a buffered writer, a function, or nowhere. */
+function openLog(
+  setting: ResolvedSinkOptions["log"],
+): { log: LogLine | null; writer?: LineWriter } {
+  if (setting === true) {
+    const writer = createLineWriter(Deno.stdout);
+    return { log: (line) => writer.write(line), writer };
+  }
+  return { log: typeof setting === "function" ? setting : null };
+}
+
+/** The answer (and log line) when the handler throws. */
+function internalError(log: LogLine | null) {
+  return (error: unknown) => {
+    log?.(JSON.stringify({
+      level: "error",
+      msg: "return 500",
+      error: String(error),
+      time: new Date().toISOString(),
+    }));
+    return { status: 500, body: "internal error\n" };
+  };
+}
+
+/** What one sink is made of. */
+interface Parts {
+  settings: ResolvedSinkOptions;
+  metrics: SinkMetrics;
+  faults: Faults;
+  store: MovieStore;
+  log: LogLine | null;
+  writer?: LineWriter;
+  closing: AbortController;
+  reset: () => void;
+}
+
+function makeParts(settings: ResolvedSinkOptions): Parts {
+  const metrics = createMetrics();
+  const faults = createFaults(settings, settings.seed);
+  const store = createStore({ keep: settings.store, file: settings.storeFile });
+  const reset = () => {
+    metrics.reset();
+    faults.reset();
+    store.reset();
+  };
+  return {
+    settings,
+    metrics,
+    faults,
+    store,
+    ...openLog(settings.log),
+    closing: new AbortController(),
+    reset,
+  };
+}
+
+function handlerOf(parts: Parts): Handler {
+  const { settings } = parts;
+  return createHandler({
+    metrics: parts.metrics,
+    faults: parts.faults,
+    store: parts.store,
+    idempotency: settings.idempotency,
+    retryAfterSeconds: settings.retryAfterSeconds,
+    slowMs: settings.slowMs,
+    now: settings.now,
+    time: rfc3339Clock(settings.now),
+    log: parts.log,
+    signal: parts.closing.signal,
+    reset: parts.reset,
+  });
+}
+
+/** Listens with Go's timeouts; a failure (a busy port) releases the files. */
+function listen(parts: Parts): HttpServer {
+  const { settings, metrics } = parts;
+  try {
+    return startHttpServer({
+      hostname: settings.host,
+      port: settings.port,
+      readTimeoutMs: settings.readTimeoutMs,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      onTimeout: (kind) => metrics.countTimeout(kind),
+      onError: internalError(parts.log),
+    }, handlerOf(parts));
+  } catch (error) {
+    parts.store.close();
+    parts.writer?.close();
+    throw error;
+  }
+}
+
 /**
  * Starts a sink; it listens before this returns (a busy port throws here).
  * Invalid options throw a `RangeError` naming the option.
@@ -255,83 +354,23 @@ function urlHost(host: string): string {
  * ```
  */
 export function startSink(options: SinkOptions = {}): Sink {
-  const settings = resolveOptions(options);
-  const metrics = createMetrics();
-  const faults = createFaults(settings, settings.seed);
-  const store = createStore({ keep: settings.store, file: settings.storeFile });
-  const closing = new AbortController();
-
-  let writer: LineWriter | undefined;
-  let log: ((line: string) => void) | null = null;
-  if (settings.log === true) {
-    const lines = createLineWriter(Deno.stdout);
-    writer = lines;
-    log = (line) => lines.write(line);
-  } else if (typeof settings.log === "function") {
-    log = settings.log;
-  }
-
-  const reset = () => {
-    metrics.reset();
-    faults.reset();
-    store.reset();
-  };
-
-  const handler = createHandler({
-    metrics,
-    faults,
-    store,
-    idempotency: settings.idempotency,
-    retryAfterSeconds: settings.retryAfterSeconds,
-    slowMs: settings.slowMs,
-    now: settings.now,
-    time: rfc3339Clock(settings.now),
-    log,
-    signal: closing.signal,
-    reset,
-  });
-  const onError = (error: unknown) => {
-    log?.(JSON.stringify({
-      level: "error",
-      msg: "return 500",
-      error: String(error),
-      time: new Date().toISOString(),
-    }));
-    return { status: 500, body: "internal error\n" };
-  };
-
-  let server: HttpServer;
-  try {
-    server = startHttpServer({
-      hostname: settings.host,
-      port: settings.port,
-      readTimeoutMs: settings.readTimeoutMs,
-      writeTimeoutMs: settings.writeTimeoutMs,
-      idleTimeoutMs: settings.idleTimeoutMs,
-      onTimeout: (kind) => metrics.countTimeout(kind),
-      onError,
-    }, handler);
-  } catch (error) {
-    store.close();
-    writer?.close();
-    throw error;
-  }
-  const port = server.port;
-
+  const parts = makeParts(resolveOptions(options));
+  const { settings, metrics, store } = parts;
+  const server = listen(parts);
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${urlHost(settings.host)}:${port}`,
-    port,
+    url: `http://${urlHost(settings.host)}:${server.port}`,
+    port: server.port,
     counters: () => metrics.snapshot(),
     accepted: () => store.list(),
     metricsText: () => metrics.text(),
-    reset,
+    reset: parts.reset,
     close() {
       closed ??= (async () => {
-        closing.abort();
+        parts.closing.abort();
         await server.close();
         store.close();
-        writer?.close();
+        parts.writer?.close();
       })();
       return closed;
     },
