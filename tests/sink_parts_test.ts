@@ -11,6 +11,7 @@ import { createStore } from "../lib/sink/store.ts";
 import { resolveOptions } from "../lib/sink/options.ts";
 import { sleep } from "../lib/sink/_shared.ts";
 import { zeroFilm } from "../lib/sink/film.ts";
+import { FakeClock, settle } from "./_fake_clock.ts";
 
 function collector() {
   const writes: string[] = [];
@@ -234,14 +235,34 @@ Deno.test("options: defaults, implications and errors", () => {
   }
 });
 
-Deno.test("sleep: waits, and ends early when aborted", async () => {
-  const controller = new AbortController();
-  let started = performance.now();
-  await sleep(30, controller.signal);
-  assert.ok(performance.now() - started >= 25);
-  started = performance.now();
-  const pending = sleep(10_000, controller.signal);
-  controller.abort();
+Deno.test("sleep: waits its time on the clock it is given", async () => {
+  const clock = new FakeClock();
+  let woke = false;
+  const pending = sleep(30, new AbortController().signal, clock)
+    .then(() => woke = true);
+  assert.deepEqual(clock.pending(), [30]);
+  await clock.advance(29);
+  assert.equal(woke, false);
+  await clock.advance(1);
+  assert.equal(woke, true);
   await pending;
-  assert.ok(performance.now() - started < 1000);
+  assert.deepEqual(clock.pending(), []);
+});
+
+Deno.test("sleep: an abort ends it at once and clears its timer", async () => {
+  const clock = new FakeClock();
+  const controller = new AbortController();
+  let woke = false;
+  const pending = sleep(10_000, controller.signal, clock)
+    .then(() => woke = true);
+  await settle();
+  assert.equal(woke, false);
+  controller.abort();
+  await pending; // with no time passing on the clock
+  assert.equal(woke, true);
+  assert.deepEqual(clock.pending(), []);
+  // Already aborted, or no delay: resolved without a timer.
+  await sleep(10_000, controller.signal, clock);
+  await sleep(0, new AbortController().signal, clock);
+  assert.deepEqual(clock.pending(), []);
 });

@@ -5,6 +5,32 @@
  */
 
 /**
+ * The timer functions {@link sleep} uses (injected by tests).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Timers } from "./_shared.ts";
+ * const timers: Timers = {
+ *   setTimeout: (fn, ms) => setTimeout(fn, ms),
+ *   clearTimeout: (id) => clearTimeout(id as number),
+ * };
+ * assert.equal(typeof timers.setTimeout, "function");
+ * ```
+ */
+export interface Timers {
+  /** Calls `fn` after `ms`; returns what `clearTimeout` takes. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer of `setTimeout`. */
+  clearTimeout(id: unknown): void;
+}
+
+const GLOBAL_TIMERS: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+/**
  * Resolves after `ms`, or at once when `signal` is (or becomes) aborted,
  * so that closing the sink never waits for a pending delay and leaves no
  * timer behind.
@@ -13,20 +39,27 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { sleep } from "./_shared.ts";
- * const started = Date.now();
+ * // Aborted: it resolves before even a 0 ms timer fires.
+ * let timerFired = false;
+ * const timer = setTimeout(() => timerFired = true, 0);
  * await sleep(10_000, AbortSignal.abort());
- * assert.ok(Date.now() - started < 1000);
+ * clearTimeout(timer);
+ * assert.equal(timerFired, false);
  * ```
  */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(
+  ms: number,
+  signal: AbortSignal,
+  timers: Timers = GLOBAL_TIMERS,
+): Promise<void> {
   if (signal.aborted || ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = timers.setTimeout(done, ms);
     signal.addEventListener("abort", done);
   });
 }
