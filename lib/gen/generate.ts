@@ -361,6 +361,14 @@ export function resolveGenOptions(
   options: Partial<GenOptions> = {},
 ): GenOptions & { defects: DefectRates } {
   const o = { ...DEFAULTS, ...dropUndefined(options) };
+  checkSettings(o);
+  const defects = { ...DEFAULT_DEFECTS, ...dropUndefined(o.defects ?? {}) };
+  checkDefects(defects);
+  return { ...o, defects };
+}
+
+/** Throws on the first bad setting other than the defect rates. */
+function checkSettings(o: Omit<GenOptions, "defects">): void {
   if (!Number.isSafeInteger(o.rows) || o.rows < 0) {
     throw new RangeError(
       `rows must be a whole number ≥ 0, got ${String(o.rows)}`,
@@ -396,7 +404,10 @@ export function resolveGenOptions(
       `chunkRows must be a whole number ≥ 1, got ${String(o.chunkRows)}`,
     );
   }
-  const defects = { ...DEFAULT_DEFECTS, ...dropUndefined(o.defects ?? {}) };
+}
+
+/** Throws on an unknown defect, a rate out of 0..1, or a group beyond 1. */
+function checkDefects(defects: DefectRates): void {
   for (const [kind, rate] of Object.entries(defects)) {
     if (!(kind in DEFAULT_DEFECTS)) {
       throw new RangeError(`unknown defect "${kind}"`);
@@ -420,7 +431,6 @@ export function resolveGenOptions(
       `fffd + year_range + popularity_range + awards + image + empty_title must not exceed 1`,
     );
   }
-  return { ...o, defects };
 }
 
 /**
@@ -754,6 +764,40 @@ const BAD_EXTENSIONS = [".gif", ".bmp", ".webp", ".tiff", ""];
 
 type Forced = CoverKind | undefined;
 
+/** A movie's fields as first drawn, before its defects. */
+interface Movie {
+  year: number;
+  length: string;
+  title: string;
+  subject: string;
+  /** Actor, actress, director. */
+  names: string[];
+  popularity: string;
+  awards: string;
+  image: string;
+  /** Which name holds an intact accented name, or -1. */
+  accented: number;
+}
+
+/** A movie's defects as drawn (or forced). */
+interface Defects {
+  /** One of SHORT, EXTRA, MISSING, or 0. */
+  shape: number;
+  /** One of the FAULT bits, or 0. */
+  fault: number;
+  trailing: boolean;
+  noLength: boolean;
+  noPop: boolean;
+  quoted: boolean;
+  yearHigh: boolean;
+  popHigh: boolean;
+  /** The first bad value of its list (`maybe`, `.gif`), not a drawn one. */
+  exactBad: boolean;
+  /** Draws that place the defect (which name, which field, which value). */
+  uDetail: number;
+  uDetail2: number;
+}
+
 /** Movie `index` as one rendered line (no newline) and its bits. */
 function renderMovie(
   o: Plan,
@@ -761,205 +805,252 @@ function renderMovie(
   forced: Forced,
 ): { line: string; bits: number } {
   const r = seededRandom(mix(o.seed, index));
-  const d = o.defects;
   // The base record: same draws whatever the options, so the variants of
-  // one seed hold the same movies.
-  let year = fromDeciles(r, YEAR_DECILES);
-  let length = r() < 0.003
+  // one seed hold the same movies. Then the defect draws, always all of them.
+  // The order of every draw fixes the bytes (tests/gen_test.ts holds
+  // data/sample.csv to them): keep it when changing these steps.
+  const movie = drawMovie(r);
+  const defects = drawDefects(r, o);
+  if (forced !== undefined) force(forced, movie, defects, r);
+  if (defects.shape !== 0) {
+    // Shifted and cut rows carry no other defect, so their tally is exact.
+    defects.fault = 0;
+    clearStyles(defects);
+  }
+  let bits = defects.shape;
+  if (defects.fault !== 0) {
+    bits |= APPLY_FAULT[defects.fault](o, movie, defects, r);
+  }
+  bits |= applyStyles(movie, defects);
+  return { line: layoutLine(o, movie, defects), bits };
+}
+
+function drawMovie(r: Random): Movie {
+  const year = fromDeciles(r, YEAR_DECILES);
+  const length = r() < 0.003
     ? String(5 + Math.floor(r() * 446))
     : String(fromDeciles(r, LENGTH_DECILES));
-  let title = makeTitle(r);
+  const title = makeTitle(r);
   const subject = pickSubject(r);
   const names = [
     r() < EMPTY_ACTOR ? "" : makeName(r),
     r() < EMPTY_ACTRESS ? "" : makeName(r),
     r() < EMPTY_DIRECTOR ? "" : makeName(r),
   ];
-  let popularity = String(Math.floor(r() * 101));
-  let awards = r() < AWARDS_YES ? "Yes" : "No";
-  let image = pickImage(r);
-  const imageStyle = r();
-  if (imageStyle < EMPTY_IMAGE) image = "";
-  else if (imageStyle < 0.02) image = image.replace(/\.png$/, ".jpg");
-  else if (imageStyle < 0.025) image = image.replace(/\.png$/, ".jpeg");
-  let accented = -1; // which name holds an intact accented name
+  const popularity = String(Math.floor(r() * 101));
+  const awards = r() < AWARDS_YES ? "Yes" : "No";
+  const image = drawImage(r);
+  let accented = -1;
   if (r() < ACCENTED) {
     accented = Math.floor(r() * 3);
     names[accented] = makeAccentedName(r);
   }
+  return {
+    year,
+    length,
+    title,
+    subject,
+    names,
+    popularity,
+    awards,
+    image,
+    accented,
+  };
+}
 
-  // Defect draws, always all of them.
+function drawImage(r: Random): string {
+  const image = pickImage(r);
+  const style = r();
+  if (style < EMPTY_IMAGE) return "";
+  if (style < 0.02) return image.replace(/\.png$/, ".jpg");
+  if (style < 0.025) return image.replace(/\.png$/, ".jpeg");
+  return image;
+}
+
+function drawDefects(r: Random, o: Plan): Defects {
+  const d = o.defects;
   const uShape = r(), uFault = r(), uDetail = r(), uDetail2 = r();
   const uTrailing = r(), uLength = r(), uPop = r(), uQuoted = r();
-  let shape = 0;
-  if (uShape < d.short) shape = SHORT;
-  else if (uShape < d.short + d.extra_field) shape = EXTRA;
-  else if (uShape < d.short + d.extra_field + d.missing_field) {
-    shape = MISSING;
-  }
-  let fault = 0;
-  let cut = uFault;
-  for (const [bit, rate] of o.faults) {
-    if (cut < rate) {
-      fault = bit;
-      break;
-    }
+  return {
+    shape: shapeOf(uShape, d),
+    fault: faultOf(uFault, o.faults),
+    trailing: uTrailing < d.trailing_space,
+    noLength: uLength < d.empty_length,
+    noPop: uPop < d.empty_popularity,
+    quoted: uQuoted < d.quoted,
+    yearHigh: uDetail < 0.5,
+    popHigh: uDetail < 0.8,
+    exactBad: false,
+    uDetail,
+    uDetail2,
+  };
+}
+
+/** The shape defect a uniform draw `u` falls on (they exclude one another). */
+function shapeOf(u: number, d: DefectRates): number {
+  if (u < d.short) return SHORT;
+  if (u < d.short + d.extra_field) return EXTRA;
+  if (u < d.short + d.extra_field + d.missing_field) return MISSING;
+  return 0;
+}
+
+/** The fault a uniform draw `u` falls on (they exclude one another). */
+function faultOf(u: number, faults: Plan["faults"]): number {
+  let cut = u;
+  for (const [bit, rate] of faults) {
+    if (cut < rate) return bit;
     cut -= rate;
   }
-  let trailing = uTrailing < d.trailing_space;
-  let noLength = uLength < d.empty_length;
-  let noPop = uPop < d.empty_popularity;
-  let quoted = uQuoted < d.quoted;
-  let yearHigh = uDetail < 0.5;
-  let popHigh = uDetail < 0.8;
-  let exactBad = false;
+  return 0;
+}
 
-  if (forced !== undefined) {
-    shape = 0;
-    fault = 0;
-    trailing =
-      noLength =
-      noPop =
-      quoted =
-        false;
-    switch (forced) {
-      case "short":
-        shape = SHORT;
-        break;
-      case "extra_field":
-        shape = EXTRA;
-        break;
-      case "missing_field":
-        shape = MISSING;
-        break;
-      case "fffd":
-        fault = FFFD;
-        break;
-      case "trailing_space":
-        trailing = true;
-        if (names.join("") === "") names[2] = makeName(r);
-        break;
-      case "empty_length":
-        noLength = true;
-        break;
-      case "empty_popularity":
-        noPop = true;
-        break;
-      case "quoted":
-        quoted = true;
-        break;
-      case "year_low":
-      case "year_high":
-        fault = YEAR;
-        yearHigh = forced === "year_high";
-        break;
-      case "popularity_high":
-        fault = POP;
-        popHigh = true;
-        break;
-      case "awards":
-      case "image":
-        fault = forced === "awards" ? AWARDS : IMAGE;
-        exactBad = true;
-        break;
-      case "empty_title":
-        fault = NO_TITLE;
-        break;
-      case "accented":
-        accented = 0;
-        names[0] = makeAccentedName(r);
-        break;
-    }
-  }
-  if (shape !== 0) {
-    // Shifted and cut rows carry no other defect, so their tally is exact.
-    fault = 0;
-    trailing =
-      noLength =
-      noPop =
-      quoted =
-        false;
-  }
+function clearStyles(defects: Defects): void {
+  defects.trailing =
+    defects.noLength =
+    defects.noPop =
+    defects.quoted =
+      false;
+}
 
-  let bits = shape;
-  switch (fault) {
-    case FFFD: {
-      const which = uDetail < 0.58 ? 0 : uDetail < 0.73 ? 1 : 2;
-      const name = makeAccentedName(r);
-      if (o.encoding === "utf-8") {
-        names[which] = breakName(name);
-        bits |= FFFD;
-        if (accented === which) accented = -1;
-      } else {
-        names[which] = name; // windows-1252 has no U+FFFD: keep the accents
-        accented = which;
-      }
-      break;
+/** The kind `coverAll` forces on this movie, in place of its own draws. */
+function force(kind: CoverKind, movie: Movie, defects: Defects, r: Random) {
+  defects.shape = 0;
+  defects.fault = 0;
+  clearStyles(defects);
+  FORCE[kind](movie, defects, r);
+}
+
+/** How each kind of `coverAll` is forced (some draw a name on the way). */
+const FORCE: Readonly<
+  Record<CoverKind, (movie: Movie, defects: Defects, r: Random) => void>
+> = {
+  short: (_, x) => x.shape = SHORT,
+  extra_field: (_, x) => x.shape = EXTRA,
+  missing_field: (_, x) => x.shape = MISSING,
+  fffd: (_, x) => x.fault = FFFD,
+  trailing_space: (movie, x, r) => {
+    x.trailing = true;
+    if (movie.names.join("") === "") movie.names[2] = makeName(r);
+  },
+  empty_length: (_, x) => x.noLength = true,
+  empty_popularity: (_, x) => x.noPop = true,
+  quoted: (_, x) => x.quoted = true,
+  year_low: (_, x) => {
+    x.fault = YEAR;
+    x.yearHigh = false;
+  },
+  year_high: (_, x) => {
+    x.fault = YEAR;
+    x.yearHigh = true;
+  },
+  popularity_high: (_, x) => {
+    x.fault = POP;
+    x.popHigh = true;
+  },
+  awards: (_, x) => {
+    x.fault = AWARDS;
+    x.exactBad = true;
+  },
+  image: (_, x) => {
+    x.fault = IMAGE;
+    x.exactBad = true;
+  },
+  empty_title: (_, x) => x.fault = NO_TITLE,
+  accented: (movie, _, r) => {
+    movie.accented = 0;
+    movie.names[0] = makeAccentedName(r);
+  },
+};
+
+/** Breaks the movie by its fault; the bits it shows in the output. */
+type FaultStep = (o: Plan, movie: Movie, x: Defects, r: Random) => number;
+
+const APPLY_FAULT: Readonly<Record<number, FaultStep>> = {
+  [FFFD]: (o, movie, x, r) => {
+    const which = x.uDetail < 0.58 ? 0 : x.uDetail < 0.73 ? 1 : 2;
+    const name = makeAccentedName(r);
+    if (o.encoding !== "utf-8") {
+      movie.names[which] = name; // windows-1252 has no U+FFFD: keep the accents
+      movie.accented = which;
+      return 0;
     }
-    case YEAR:
-      year = yearHigh
-        ? YEAR_HIGH + Math.floor(uDetail2 * 99)
-        : YEAR_LOW + Math.floor(uDetail2 * 188);
-      bits |= YEAR;
-      break;
-    case POP:
-      popularity = popHigh
-        ? String(101 + Math.floor(uDetail2 * 150))
-        : String(-1 - Math.floor(uDetail2 * 20));
-      bits |= POP;
-      noPop = false; // an empty popularity would hide the fault
-      break;
-    case AWARDS:
-      awards = exactBad ? "maybe" : pick(r, BAD_AWARDS);
-      bits |= AWARDS;
-      break;
-    case IMAGE: {
-      const base = (image || pickImage(r)).replace(/\.(png|jpg|jpeg)$/, "");
-      image = base + (exactBad ? ".gif" : pick(r, BAD_EXTENSIONS));
-      bits |= IMAGE;
-      break;
-    }
-    case NO_TITLE:
-      title = "";
-      bits |= NO_TITLE;
-      break;
-  }
-  if (accented >= 0 && /[\u0080-\uffff]/.test(names[accented]) && !shape) {
+    movie.names[which] = breakName(name);
+    if (movie.accented === which) movie.accented = -1;
+    return FFFD;
+  },
+  [YEAR]: (_, movie, x) => {
+    movie.year = x.yearHigh
+      ? YEAR_HIGH + Math.floor(x.uDetail2 * 99)
+      : YEAR_LOW + Math.floor(x.uDetail2 * 188);
+    return YEAR;
+  },
+  [POP]: (_, movie, x) => {
+    movie.popularity = x.popHigh
+      ? String(101 + Math.floor(x.uDetail2 * 150))
+      : String(-1 - Math.floor(x.uDetail2 * 20));
+    x.noPop = false; // an empty popularity would hide the fault
+    return POP;
+  },
+  [AWARDS]: (_, movie, x, r) => {
+    movie.awards = x.exactBad ? "maybe" : pick(r, BAD_AWARDS);
+    return AWARDS;
+  },
+  [IMAGE]: (_, movie, x, r) => {
+    const base = (movie.image || pickImage(r)).replace(/\.(png|jpg|jpeg)$/, "");
+    movie.image = base + (x.exactBad ? ".gif" : pick(r, BAD_EXTENSIONS));
+    return IMAGE;
+  },
+  [NO_TITLE]: (_, movie) => {
+    movie.title = "";
+    return NO_TITLE;
+  },
+};
+
+/** Applies the defects that leave a row valid; their bits (and ACCENT). */
+function applyStyles(movie: Movie, x: Defects): number {
+  const names = movie.names;
+  let bits = 0;
+  const accented = movie.accented;
+  if (accented >= 0 && /[\u0080-\uffff]/.test(names[accented]) && !x.shape) {
     bits |= ACCENT;
   }
-  if (trailing) {
+  if (x.trailing) {
     const which = names[2] ? 2 : names[0] ? 0 : names[1] ? 1 : -1;
     if (which >= 0) {
       names[which] += " ";
       bits |= TRAILING;
     }
   }
-  if (noLength) {
-    length = "";
+  if (x.noLength) {
+    movie.length = "";
     bits |= NO_LENGTH;
   }
-  if (noPop) {
-    popularity = "";
+  if (x.noPop) {
+    movie.popularity = "";
     bits |= NO_POP;
   }
-  if (quoted) bits |= QUOTED;
+  if (x.quoted) bits |= QUOTED;
+  return bits;
+}
 
-  if (shape === SHORT) return { line: `${year}${o.delimiter}`, bits };
+/** The movie's line: cut short, shifted by a field, or the 10 fields. */
+function layoutLine(o: Plan, movie: Movie, x: Defects): string {
+  if (x.shape === SHORT) return `${movie.year}${o.delimiter}`;
   const fields = [
-    String(year),
-    length,
-    title,
-    subject,
-    names[0],
-    names[1],
-    names[2],
-    popularity,
-    awards,
-    image,
+    String(movie.year),
+    movie.length,
+    movie.title,
+    movie.subject,
+    movie.names[0],
+    movie.names[1],
+    movie.names[2],
+    movie.popularity,
+    movie.awards,
+    movie.image,
   ];
-  if (shape === EXTRA) fields.splice(3 + Math.floor(uDetail * 5), 0, "");
-  if (shape === MISSING) fields.splice(3 + Math.floor(uDetail * 4), 1);
-  return { line: joinFields(o, fields, quoted ? 2 : -1), bits };
+  if (x.shape === EXTRA) fields.splice(3 + Math.floor(x.uDetail * 5), 0, "");
+  if (x.shape === MISSING) fields.splice(3 + Math.floor(x.uDetail * 4), 1);
+  return joinFields(o, fields, x.quoted ? 2 : -1);
 }
 
 /** Joins fields, quoting where needed (and field `force`, the title). */
@@ -986,80 +1077,117 @@ function* chunkGenerator(
   resolved: Resolved,
   tally: Tally,
 ): Generator<Uint8Array, Tally, void> {
-  const o = makePlan(resolved);
-  // At least two movies (if two rows), so copies are never adjacent.
-  const catalogue = Math.max(
+  const run = new Run(makePlan(resolved));
+  const o = run.o;
+  const encode = o.encoding === "utf-8"
+    ? (text: string) => encoder.encode(text)
+    : encodeWindows1252;
+  const header = headerRows(o);
+  while (run.row < o.rows || header.length > 0) {
+    const lines: string[] = header.splice(0);
+    run.lines(Math.min(o.rows, run.row + o.chunkRows), lines);
+    lines.push("");
+    run.writeTally(tally);
+    yield encode(lines.join(o.newline));
+  }
+  run.writeTally(tally);
+  return tally;
+}
+
+/** Movies in the catalogue: at least two (if two rows), so copies are never adjacent. */
+function catalogueSize(o: Plan): number {
+  return Math.max(
     1,
     Math.min(o.rows, 2),
     Math.round(o.rows * (1 - o.defects.duplicate)),
   );
-  const forced = new Map<number, CoverKind>();
-  let forcedBlank = -1;
-  if (o.coverAll) {
-    const k = COVER_KINDS.length;
-    if (catalogue >= k) {
-      COVER_KINDS.forEach((kind, i) =>
-        forced.set(Math.floor((i + 0.5) * catalogue / k), kind)
-      );
-    } else {
-      for (let i = 0; i < catalogue; i++) forced.set(i, COVER_KINDS[i]);
-    }
-    forcedBlank = Math.floor(o.rows / 2);
-  }
-  const encode = o.encoding === "utf-8"
-    ? (text: string) => encoder.encode(text)
-    : encodeWindows1252;
-  const blankRandom = seededRandom(mix(o.seed, 0xfffffffe));
-  const blankRate = o.defects.blank;
-  const counts = new Float64Array(BIT_KINDS.length);
-  const header = headerRows(o);
+}
 
-  let row = 0, dataLine = 0;
-  let valid = 0, invalid = 0, blank = 0, duplicate = 0, validMovies = 0;
-  const flush = () => {
-    BIT_KINDS.forEach((kind, i) => tally[kind] = counts[i]);
-    tally.rows = row;
-    tally.data = dataLine;
-    tally.blank = blank;
-    tally.valid = valid;
-    tally.invalid = invalid;
-    tally.duplicate = duplicate;
-    tally.movies = dataLine - duplicate;
-    tally.valid_movies = validMovies;
-  };
-  while (row < o.rows || header.length > 0) {
-    const end = Math.min(o.rows, row + o.chunkRows);
-    const lines: string[] = header.splice(0);
-    for (; row < end; row++) {
-      const isBlank = blankRandom() < blankRate || row === forcedBlank;
+/** The movie `coverAll` forces each kind on, spread over the catalogue. */
+function forcedMovies(o: Plan, catalogue: number): Map<number, CoverKind> {
+  const forced = new Map<number, CoverKind>();
+  if (!o.coverAll) return forced;
+  const k = COVER_KINDS.length;
+  if (catalogue >= k) {
+    COVER_KINDS.forEach((kind, i) =>
+      forced.set(Math.floor((i + 0.5) * catalogue / k), kind)
+    );
+  } else {
+    for (let i = 0; i < catalogue; i++) forced.set(i, COVER_KINDS[i]);
+  }
+  return forced;
+}
+
+/** One generation: where it is, and the counts of what it wrote. */
+class Run {
+  readonly catalogue: number;
+  readonly forced: Map<number, CoverKind>;
+  /** The line `coverAll` makes blank, or -1. */
+  readonly forcedBlank: number;
+  readonly blankRandom: Random;
+  /** Counts of the rendered bits, in {@linkcode BIT_KINDS} order. */
+  readonly counts = new Float64Array(BIT_KINDS.length);
+  row = 0;
+  dataLine = 0;
+  valid = 0;
+  invalid = 0;
+  blank = 0;
+  duplicate = 0;
+  validMovies = 0;
+
+  constructor(readonly o: Plan) {
+    this.catalogue = catalogueSize(o);
+    this.forced = forcedMovies(o, this.catalogue);
+    this.forcedBlank = o.coverAll ? Math.floor(o.rows / 2) : -1;
+    this.blankRandom = seededRandom(mix(o.seed, 0xfffffffe));
+  }
+
+  /** Appends the lines up to row `end` (excluded). */
+  lines(end: number, lines: string[]): void {
+    const blankRate = this.o.defects.blank;
+    for (; this.row < end; this.row++) {
+      const isBlank = this.blankRandom() < blankRate ||
+        this.row === this.forcedBlank;
       if (isBlank) {
         lines.push("");
-        blank++;
-        continue;
-      }
-      const movie = dataLine % catalogue;
-      const copy = dataLine >= catalogue;
-      if (copy) duplicate++;
-      dataLine++;
-      const { line, bits } = renderMovie(o, movie, forced.get(movie));
-      lines.push(line);
-      if (bits & SHAPE) {
-        /* counted by its bit */
-      } else if (bits & FAULT) invalid++;
-      else {
-        valid++;
-        if (!copy) validMovies++;
-      }
-      for (let b = bits, i = 0; b !== 0; b >>>= 1, i++) {
-        if (b & 1) counts[i]++;
+        this.blank++;
+      } else {
+        lines.push(this.dataRow());
       }
     }
-    lines.push("");
-    flush();
-    yield encode(lines.join(o.newline));
   }
-  flush();
-  return tally;
+
+  /** The next data line: the next movie of the catalogue, counted. */
+  dataRow(): string {
+    const movie = this.dataLine % this.catalogue;
+    const copy = this.dataLine >= this.catalogue;
+    if (copy) this.duplicate++;
+    this.dataLine++;
+    const { line, bits } = renderMovie(this.o, movie, this.forced.get(movie));
+    if (bits & SHAPE) {
+      /* counted by its bit */
+    } else if (bits & FAULT) this.invalid++;
+    else {
+      this.valid++;
+      if (!copy) this.validMovies++;
+    }
+    for (let b = bits, i = 0; b !== 0; b >>>= 1, i++) {
+      if (b & 1) this.counts[i]++;
+    }
+    return line;
+  }
+
+  writeTally(tally: Tally): void {
+    BIT_KINDS.forEach((kind, i) => tally[kind] = this.counts[i]);
+    tally.rows = this.row;
+    tally.data = this.dataLine;
+    tally.blank = this.blank;
+    tally.valid = this.valid;
+    tally.invalid = this.invalid;
+    tally.duplicate = this.duplicate;
+    tally.movies = this.dataLine - this.duplicate;
+    tally.valid_movies = this.validMovies;
+  }
 }
 
 const encoder = new TextEncoder();
