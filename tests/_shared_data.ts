@@ -63,25 +63,31 @@ export function skipWithoutBackup(
   return !HAVE_BACKUP;
 }
 
+/** A `Deno.test(name, fn)` registration. */
+type Register = (
+  name: string,
+  fn: (t: Deno.TestContext) => void | Promise<void>,
+) => void;
+
 /**
  * `backupCsv.test(name, fn)` is `Deno.test(name, fn)` for a test that reads
- * the backup.csv: ignored, with the reason printed, when the file is missing.
+ * the backup.csv: `Deno.test.ignore`, with the reason printed, when the file
+ * is missing. It hands out Deno's own function, so a failure points at the
+ * test's own file and line.
  *
  * In a test module (a doc example cannot register a test, so this one only
- * checks the shape): `backupCsv.test("reads it", async () => { … })`.
+ * checks which function it hands out):
+ * `backupCsv.test("reads it", async () => { … })`.
  *
- * @example It takes the same two arguments as `Deno.test(name, fn)`
+ * @example `Deno.test` when the file is there, `Deno.test.ignore` when not
  * ```ts
  * import assert from "node:assert/strict";
- * import { backupCsv } from "./_shared_data.ts";
- * assert.equal(backupCsv.test.length, 2);
+ * import { backupCsv, HAVE_BACKUP } from "./_shared_data.ts";
+ * assert.equal(backupCsv.test, HAVE_BACKUP ? Deno.test : Deno.test.ignore);
  * ```
  */
-export const backupCsv: {
-  test(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void;
-} = {
-  test(name, fn) {
-    if (skipWithoutBackup()) Deno.test.ignore(name, fn);
-    else Deno.test(name, fn);
+export const backupCsv: { readonly test: Register } = {
+  get test(): Register {
+    return skipWithoutBackup() ? Deno.test.ignore : Deno.test;
   },
 };
