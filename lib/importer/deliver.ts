@@ -293,7 +293,10 @@ export class Delivery {
       !this.#stopped && !probing && this.#inFlight.size < limit &&
       this.#readyHead < this.#ready.length
     ) {
-      const task = this.#ready[this.#readyHead++];
+      const task = this.#ready[this.#readyHead];
+      // Let the row go as soon as it is sent: a queue that keeps sent rows
+      // until it is compacted keeps them past young collections.
+      this.#ready[this.#readyHead++] = undefined as unknown as Task;
       if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
         this.#ready = this.#ready.slice(this.#readyHead);
         this.#readyHead = 0;

@@ -374,11 +374,17 @@ export async function scanRuns(path: string): Promise<Scan> {
 
 const encoder = new TextEncoder();
 
+/** One reused buffer for the writes (key lines are ASCII: 1 byte a char). */
+let scratch = new Uint8Array(64 * 1024);
+
 function writeAll(file: Deno.FsFile, text: string): void {
-  const bytes = encoder.encode(text);
+  if (text.length * 3 > scratch.length) {
+    scratch = new Uint8Array(text.length * 3);
+  }
+  const { written: size } = encoder.encodeInto(text, scratch);
   let written = 0;
-  while (written < bytes.length) {
-    written += file.writeSync(bytes.subarray(written));
+  while (written < size) {
+    written += file.writeSync(scratch.subarray(written, size));
   }
 }
 

@@ -483,15 +483,53 @@ async function readAll(run: Run): Promise<void> {
       }
       await readBatch(run, next.value);
     }
+    if (!run.governor.going && run.notReadFrom === null) {
+      run.notReadFrom = await nextLine(reader);
+    }
   } finally {
     reader.releaseLock();
   }
 }
 
+/** The line the next record starts on (where reading stopped), or null at the end. */
+async function nextLine(
+  reader: ReadableStreamDefaultReader<SourceItem[]>,
+): Promise<number | null> {
+  try {
+    for (
+      let next = await reader.read();
+      !next.done;
+      next = await reader.read()
+    ) {
+      if (next.value.length > 0) return next.value[0].line;
+    }
+  } catch { /* the input failed: where reading stopped is unknown */ }
+  return null;
+}
+
 /** Handles one batch of records; stops at once when the run stops. */
 async function readBatch(run: Run, batch: SourceItem[]): Promise<void> {
+  // Every record of the batch is checked first, so the records (and the
+  // text they were cut from) die young; then the rows to send are handed
+  // over, in order, as the pool makes room.
+  const ready = checkBatch(run, batch);
+  if (run.delivery === null) {
+    if (ready.length === 0) return;
+    for (const job of ready) {
+      run.recorder.record({ kind: "valid", line: job.line });
+    }
+    await (run.deps.stdout ?? writeStdout)(
+      ready.map((j) => j.body + "\n").join(""),
+    );
+    return;
+  }
+  for (const job of ready) await submit(run, job);
+}
+
+/** Counts and checks the batch's records (until the run stops); returns the rows to send. */
+function checkBatch(run: Run, batch: SourceItem[]): Job[] {
   const { tally } = run;
-  const printed: string[] = [];
+  const ready: Job[] = [];
   for (const item of batch) {
     if (!run.governor.going) {
       run.notReadFrom ??= item.line;
@@ -502,39 +540,25 @@ async function readBatch(run: Run, batch: SourceItem[]): Promise<void> {
     else if (item.kind === "header") tally.headerRows++;
     else if (item.kind === "type_row") {
       tally.typeRows++;
+      const names = item.fields.join(run.source.dialect.delimiter);
       run.deps.log.info(
-        `line ${item.line}: a row of type names (${
-          item.fields.join(run.source.dialect.delimiter)
-        }) is not a movie: skipped`,
+        `line ${item.line}: a row of type names (${names}) is not a movie: skipped`,
       );
     } else {
       tally.rowsRead++;
       const checked = run.check(item);
-      if (checked.kind !== "ready") {
-        if (checked.kind === "invalid") {
-          watchShape(
-            run,
-            checked.line,
-            checked.rejection.rule,
-            item.fields,
-          );
-        } else {countValid(
-            run,
-            checked.kind === "duplicate" || checked.duplicate,
-          );}
-        run.recorder.record(checked);
-      } else {
+      if (checked.kind === "ready") {
         countValid(run, checked.duplicate);
-        if (run.delivery === null) {
-          printed.push(checked.job.body, "\n");
-          run.recorder.record({ kind: "valid", line: item.line });
-        } else await submit(run, checked.job);
+        ready.push(checked.job);
+        continue;
       }
+      if (checked.kind === "invalid") {
+        watchShape(run, checked.line, checked.rejection.rule, item.fields);
+      } else countValid(run, checked.kind === "duplicate" || checked.duplicate);
+      run.recorder.record(checked);
     }
   }
-  if (printed.length > 0) {
-    await (run.deps.stdout ?? writeStdout)(printed.join(""));
-  }
+  return ready;
 }
 
 function countValid(run: Run, duplicate: boolean): void {

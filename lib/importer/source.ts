@@ -190,7 +190,11 @@ export async function openSource(
       } catch { /* already closed by the end of the stream */ }
     };
     if (choice.warning) options.onWarning?.(choice.warning);
-    const { text, read } = fileText(file, decodeOptions(choice, options, path));
+    const { text, read } = fileText(
+      file,
+      decodeOptions(choice, options, path),
+      8 * 1024,
+    );
     const source = await openText(
       text,
       { encoding: choice.encoding, bom: choice.bom },
