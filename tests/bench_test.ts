@@ -248,11 +248,23 @@ function positive(value: unknown, what: string): number {
   return n;
 }
 
-Deno.test("bench/run.ts --quick measures every client at both rates and writes latest.json", async () => {
+Deno.test("bench/run.ts --quick measures every client and writes latest.json", async () => {
   const out = `out/bench-test-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const run = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "bench/run.ts", "--quick", "--out", out],
+      // One rate (the 503s included) keeps the test short; the figures are not its point.
+      args: [
+        "run",
+        "-A",
+        "bench/run.ts",
+        "--quick",
+        "--rates",
+        "0.2",
+        "--rows",
+        "1500",
+        "--out",
+        out,
+      ],
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       stdin: "null",
@@ -266,7 +278,7 @@ Deno.test("bench/run.ts --quick measures every client at both rates and writes l
     );
     const c = results.conditions;
     assert.ok(results.checksPassed);
-    assert.deepEqual(c.rates, [0, 0.2]);
+    assert.deepEqual(c.rates, [0.2]);
     assert.equal(c.rounds, 1);
     assert.ok(c.rows <= 5000);
     positive(c.validRows, "bodies per round");
@@ -275,7 +287,7 @@ Deno.test("bench/run.ts --quick measures every client at both rates and writes l
     assert.equal(c.deno, Deno.version.deno);
     assert.equal(c.loadAverage.start.length, 3);
 
-    assert.equal(results.rounds.length, 2 * 3);
+    assert.equal(results.rounds.length, 3);
     for (const r of results.rounds) {
       const what = `${r.client} at ${r.rate}`;
       for (const [name, ok] of Object.entries(r.checks)) {
@@ -291,7 +303,7 @@ Deno.test("bench/run.ts --quick measures every client at both rates and writes l
       positive(r.gc.scavenges, `${what} scavenges (the trace was read)`);
     }
 
-    assert.equal(results.summary.length, 2 * 3);
+    assert.equal(results.summary.length, 3);
     for (const s of results.summary) {
       const what = `${s.client} at ${s.rate}`;
       positive(s.cpuUsPerRequest.min, `${what} min CPU/request`);

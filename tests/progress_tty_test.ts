@@ -157,7 +157,12 @@ Deno.test({
     });
     checkRunningScreens(screens);
     checkRows(rows);
-    assert.ok(coloured.every((l) => l.includes("\x1b[")), "coloured bar");
+    // A capture can fall between the erase and the redraw: those are empty.
+    const bars = coloured.filter((l) => l !== "");
+    assert.ok(
+      bars.length >= 2 && bars.every((l) => l.includes("\x1b[")),
+      "coloured bar",
+    );
     const end = read(final);
     assert.equal(end.status.length, 0, `bar cleared:\n${final.join("\n")}`);
     assert.match(end.shown.at(-2)!, /INFO summary: \d+ warnings/);
@@ -173,7 +178,8 @@ Deno.test({
     const { screens, rows, coloured } = await barScreens({ NO_COLOR: "1" });
     checkRunningScreens(screens);
     checkRows(rows);
-    assert.ok(coloured.every((l) => l !== "" && !l.includes("\x1b[")));
+    const bars = coloured.filter((l) => l !== "");
+    assert.ok(bars.length >= 2 && bars.every((l) => !l.includes("\x1b[")));
   },
 });
 

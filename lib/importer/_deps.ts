@@ -1,9 +1,10 @@
 /**
  * Third-party dependencies, pinned in one place.
  *
- * Every import of an npm package goes through this module with a full
- * `npm:name@x.y.z` specifier, so `deno run https://…/main.ts` works without
- * the local `deno.json` import map, and `deno.lock` pins the exact tarballs.
+ * Every import of an npm package goes through this module (or, for the
+ * HTTP client, `_client_deps.ts`) with a full `npm:name@x.y.z` specifier,
+ * so `deno run https://…/main.ts` works without the local `deno.json`
+ * import map, and `deno.lock` pins the exact tarballs.
  *
  * @module
  */
@@ -13,5 +14,4 @@ export { Command, InvalidArgumentError, Option } from "npm:commander@15.1.0";
 // @ts-types="npm:@types/papaparse@5.5.2"
 export { default as Papa } from "npm:papaparse@5.7.1";
 export { parse as parseDotenv } from "npm:dotenv@18.0.10";
-export { Pool } from "npm:undici@7.30.2";
 export { createXXHash128 } from "npm:hash-wasm@4.13.0";

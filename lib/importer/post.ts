@@ -18,7 +18,7 @@
  * @module
  */
 
-import { Pool } from "./_deps.ts";
+import { Pool } from "./_client_deps.ts";
 import type { Attempt, NetworkError } from "./retry.ts";
 
 /** Options for {@link createPoster}. */
