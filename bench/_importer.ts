@@ -9,7 +9,7 @@
  * @module
  */
 
-import { parseDuration } from "../lib/importer/duration.ts";
+import { parseDuration } from "../lib/shared/duration.ts";
 import { SETTINGS } from "../lib/importer/settings.ts";
 
 /** The `deno run` flags of the import task, split. */

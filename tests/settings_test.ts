@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { defaultConfig, loadConfig } from "../lib/importer/config.ts";
-import { formatDuration, parseDuration } from "../lib/importer/duration.ts";
+import { formatDuration, parseDuration } from "../lib/shared/duration.ts";
 import {
   ENV_KEYS,
   envExampleText,

@@ -9,7 +9,7 @@
  */
 
 import { Command, Option, parseDotenv, z } from "./_deps.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../shared/duration.ts";
 import { ENV_KEYS, helpText, type Setting, SETTINGS } from "./settings.ts";
 import { versionText } from "../shared/version.ts";
 import { type Delimiter, parseDelimiter } from "./csv/dialect.ts";

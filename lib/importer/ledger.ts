@@ -17,6 +17,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { dirname, join } from "node:path";
 import {
   DIGEST,
@@ -153,13 +154,7 @@ async function openReadOnly(
     return { kind: "ok", ledger: readOnlyLedger(path, keys, 0) };
   }
   try {
-    const { size } = await file.stat();
-    const problem = headerProblem(
-      await firstLine(file),
-      size,
-      path,
-      options.url,
-    );
+    const { size, problem } = await inspect(file, path, options.url);
     if (problem !== null && problem !== "restart") {
       return { kind: "error", message: problem };
     }
@@ -201,13 +196,7 @@ async function openForWriting(
     if (!file.tryLockSync(true)) {
       return { kind: "error", message: await heldMessage(path) };
     }
-    const { size } = await file.stat();
-    const problem = headerProblem(
-      await firstLine(file),
-      size,
-      path,
-      options.url,
-    );
+    const { size, problem } = await inspect(file, path, options.url);
     if (problem !== null && problem !== "restart") {
       return { kind: "error", message: problem };
     }
@@ -236,6 +225,19 @@ async function openForWriting(
   } finally {
     if (!handedOver) file.close();
   }
+}
+
+/** The file's size and what its header says of it (see {@link headerProblem}). */
+async function inspect(
+  file: Deno.FsFile,
+  path: string,
+  url: string,
+): Promise<{ size: number; problem: string | "restart" | null }> {
+  const { size } = await file.stat();
+  return {
+    size,
+    problem: headerProblem(await firstLine(file), size, path, url),
+  };
 }
 
 /** The file's first line (without its newline), or null when it has none whole; and the bytes read. */
@@ -314,7 +316,8 @@ async function readLines(
   const buf = new Uint8Array(READ_CHUNK);
   await file.seek(0, Deno.SeekMode.Start);
   for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
-    const bytes = concat(carry, buf.subarray(0, n));
+    const read = buf.subarray(0, n);
+    const bytes = carry.length === 0 ? read : Buffer.concat([carry, read]);
     let start = 0;
     for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, start)) {
       if (++lineNo > 1) {
@@ -328,14 +331,6 @@ async function readLines(
     carry = bytes.slice(start);
   }
   return found;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The URL and digest a header line names, or null. */

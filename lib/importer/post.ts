@@ -18,6 +18,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { Pool } from "./_client_deps.ts";
 import type { Attempt, NetworkError } from "./retry.ts";
 
@@ -169,7 +170,7 @@ class Exchange {
     if (this.finished) return;
     this.finished = true;
     const body = this.chunks === null ? "" : new TextDecoder().decode(
-      concat(this.chunks).subarray(0, MAX_BODY),
+      Buffer.concat(this.chunks).subarray(0, MAX_BODY),
     );
     const retryAfter = this.retryAfter;
     this.done({ kind: "response", status: this.status, body, retryAfter });
@@ -186,17 +187,6 @@ class Exchange {
   }
 
   onUpgrade(): void {}
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseDuration } from "../shared/duration.ts";
 import type { SinkOptions } from "./server.ts";
 
 /**
@@ -136,13 +137,6 @@ const milliseconds = (
   );
 
 const DAY_MS = 86_400_000;
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-};
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i;
 
 /**
  * A duration setting in milliseconds, written like the importer's
@@ -171,10 +165,7 @@ function durationSetting(
     allowed,
     check,
     parse(raw) {
-      const match = DURATION.exec(raw.trim());
-      const ms = match === null ? NaN : Math.round(
-        Number(match[1]) * UNIT_MS[(match[2] ?? "s").toLowerCase()],
-      );
+      const ms = parseDuration(raw) ?? NaN;
       if (!check(ms)) throw new Error(`expected ${allowed}`);
       return ms;
     },

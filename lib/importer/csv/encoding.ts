@@ -16,7 +16,7 @@
  * @module
  */
 
-import { isUtf8 } from "node:buffer";
+import { Buffer, isUtf8 } from "node:buffer";
 import { prepend } from "./_shared.ts";
 
 /** What the caller asks for. */
@@ -394,19 +394,9 @@ export async function sniffBytes(
     reader.releaseLock();
     throw e;
   }
-  const head = parts.length === 1 ? parts[0] : concat(parts, total);
+  const head = parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
   const stream = prepend(head.length > 0 ? [head] : [], reader);
   return { head, eof, stream };
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Options of {@link decodeStream}. */
@@ -467,7 +457,7 @@ export function createDecoder(options: DecodeOptions = {}): ChunkDecoder {
     watching = false;
     const pending = recent.subarray(recent.length - incompleteUtf8Tail(recent));
     const joined = pending.length
-      ? concat([pending, chunk], pending.length + chunk.length)
+      ? Buffer.concat([pending, chunk], pending.length + chunk.length)
       : chunk;
     const at = firstInvalidUtf8(joined);
     onInvalid!(start - pending.length + Math.max(0, at));
@@ -491,7 +481,9 @@ export function createDecoder(options: DecodeOptions = {}): ChunkDecoder {
         const text = decoder.decode(chunk, { stream: true });
         recent = chunk.length >= 3
           ? chunk.slice(chunk.length - 3)
-          : concat([recent, chunk], recent.length + chunk.length).slice(-3);
+          : Buffer.concat([recent, chunk], recent.length + chunk.length).slice(
+            -3,
+          );
         return text;
       } catch {
         return fallback(chunk, start);
