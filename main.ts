@@ -12,7 +12,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { type Config, loadConfig } from "./lib/importer/config.ts";
 import { createLogger, type Logger } from "./lib/importer/log.ts";
 import {
@@ -154,7 +154,7 @@ function taskFolderHint(config: Config): string | null {
     return null;
   }
   return `deno task runs in the project folder (${Deno.cwd()}): give the path from there, e.g. ${
-    resolve(from, config.csvIn)
+    relative(Deno.cwd(), resolve(from, config.csvIn))
   }`;
 }
 
