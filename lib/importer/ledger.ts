@@ -154,7 +154,7 @@ async function openReadOnly(
     return { kind: "ok", ledger: readOnlyLedger(path, keys, 0) };
   }
   try {
-    const { size, problem } = await inspect(file, path, options.url);
+    const { problem } = await inspect(file, path, options.url);
     if (problem !== null && problem !== "restart") {
       return { kind: "error", message: problem };
     }
