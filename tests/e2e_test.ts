@@ -77,7 +77,7 @@ Deno.test("Ctrl-C mid-run: exit 3, reading stops, the rest pending; the rerun se
     const stored = sink.accepted().map((m) => JSON.stringify(m)).sort();
     assert.deepEqual(
       stored,
-      await bodiesOf(csv, dir),
+      await bodiesOf(csv),
       "each valid row stored exactly once over both runs",
     );
   } finally {
@@ -135,7 +135,7 @@ Deno.test("every fault at once (429 + Retry-After, dropped connections, slow ans
     const stored = sink.accepted().map((m) => JSON.stringify(m)).sort();
     assert.deepEqual(
       stored,
-      await bodiesOf(csv, dir),
+      await bodiesOf(csv),
       "stored once per valid row, despite timeouts after storing",
     );
     const post = sink.counters().post;
