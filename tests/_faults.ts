@@ -23,6 +23,8 @@ import { importerArgs, type Output, ROOT } from "./_subprocess.ts";
 export { ROOT };
 export type { Output };
 
+export { fill, freeBytes, type SmallDisk, smallDisk } from "./_disk.ts";
+
 const decoder = new TextDecoder();
 
 /**
@@ -77,6 +79,20 @@ export async function writeExport(
   });
   await Deno.writeFile(path, bytes);
   return bytes;
+}
+
+/**
+ * A generated export `movies.csv` in `dir`, and the bodies its first dry
+ * run would send, as the service stores them (what every case counts
+ * against).
+ */
+export async function exportIn(
+  dir: string,
+  options: ExportOptions = {},
+): Promise<{ csv: string; expected: string[] }> {
+  const csv = `${dir}/movies.csv`;
+  await writeExport(csv, options);
+  return { csv, expected: await dryRunBodies(csv) };
 }
 
 /**
@@ -469,70 +485,4 @@ export function errorLines(stderr: string): string[] {
 /** Fails when stderr shows an uncaught error or a stack trace. */
 export function assertNoCrash(stderr: string): void {
   assert.doesNotMatch(stderr, /Uncaught|\n\s+at /, `no crash:\n${stderr}`);
-}
-
-/** A small disk mounted for a test, or why there is none. */
-export type SmallDisk =
-  | { mounted: true; path: string; unmount(): Promise<void> }
-  | { mounted: false; reason: string };
-
-/**
- * Mounts a tmpfs of `bytes` on `path` (created), to fill up for real.
- * Needs root (or CAP_SYS_ADMIN): otherwise the answer says why not.
- */
-export async function smallDisk(
-  path: string,
-  bytes: number,
-): Promise<SmallDisk> {
-  await Deno.mkdir(path, { recursive: true });
-  const mount = async (args: string[]) => {
-    try {
-      const out = await new Deno.Command(args[0], {
-        args: args.slice(1),
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      return out.success ? "" : decoder.decode(out.stderr).trim();
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
-  const failed = await mount([
-    "mount",
-    "-t",
-    "tmpfs",
-    "-o",
-    `size=${bytes}`,
-    "tmpfs",
-    path,
-  ]);
-  if (failed !== "") {
-    return { mounted: false, reason: `cannot mount a tmpfs: ${failed}` };
-  }
-  return {
-    mounted: true,
-    path,
-    unmount: async () => {
-      const error = await mount(["umount", path]);
-      if (error !== "") await mount(["umount", "-l", path]);
-    },
-  };
-}
-
-/** Fills a small disk but for about `leave` bytes (a file named `filler`). */
-export async function fill(path: string, leave: number): Promise<void> {
-  const size = Math.max(0, await freeBytes(path) - leave);
-  await Deno.writeFile(`${path}/filler`, new Uint8Array(size));
-}
-
-/** Free bytes on the file system holding `path` (`stat -f`). */
-export async function freeBytes(path: string): Promise<number> {
-  const out = await new Deno.Command("stat", {
-    args: ["-f", "-c", "%f %S", path],
-    stdout: "piped",
-  }).output();
-  const [free, size] = decoder.decode(out.stdout).trim().split(" ").map(
-    Number,
-  );
-  return free * size;
 }

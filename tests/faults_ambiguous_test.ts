@@ -14,12 +14,11 @@ import {
   assertNoCrash,
   bodiesByLine,
   caseDir,
-  dryRunBodies,
+  exportIn,
   importer,
   multiset,
   readReport,
   storedBodies,
-  writeExport,
 } from "./_faults.ts";
 
 /** Bodies stored more often than expected, with how many times too many. */
@@ -77,9 +76,10 @@ for (const [fault, options] of AMBIGUOUS) {
         });
         const dir = await caseDir();
         try {
-          const csv = `${dir}/movies.csv`;
-          await writeExport(csv, { rows: 1000, seed: 19 });
-          const expected = await dryRunBodies(csv);
+          const { csv, expected } = await exportIn(dir, {
+            rows: 1000,
+            seed: 19,
+          });
           const out = await importer(dir, sink.port, [
             "--csv-in",
             csv,

@@ -13,6 +13,7 @@ import {
   caseDir,
   dryRunBodies,
   errorLines,
+  exportIn,
   importer,
   ledgerFile,
   ledgerShape,
@@ -202,9 +203,7 @@ for (const idempotency of [false, true]) {
       });
       const dir = await caseDir();
       try {
-        const csv = `${dir}/movies.csv`;
-        await writeExport(csv, { rows: 800, seed: 12 });
-        const expected = await dryRunBodies(csv);
+        const { csv, expected } = await exportIn(dir, { rows: 800, seed: 12 });
         const extra = ["--csv-in", csv, "--url-out", `${sink.url}/movies`];
         assert.equal((await importer(dir, sink.port, extra).done).code, 0);
         const path = await ledgerFile(`${dir}/ledger`);

@@ -12,7 +12,7 @@ import {
   account,
   assertNoCrash,
   caseDir,
-  dryRunBodies,
+  exportIn,
   importer,
   ledgerKeys,
   readReport,
@@ -20,7 +20,6 @@ import {
   sleep,
   storedBodies,
   waitUntil,
-  writeExport,
 } from "./_faults.ts";
 
 /** The most rows a kill may leave stored but unrecorded, at concurrency 16. */
@@ -66,9 +65,7 @@ async function killChain(idempotency: boolean) {
   });
   const dir = await caseDir();
   try {
-    const csv = `${dir}/movies.csv`;
-    await writeExport(csv, { rows: 1600, seed: 31 });
-    const expected = await dryRunBodies(csv);
+    const { csv, expected } = await exportIn(dir, { rows: 1600, seed: 31 });
     const extra = ["--csv-in", csv, "--url-out", `${sink.url}/movies`];
     const perKill: number[] = [];
     let before = 0;
@@ -140,9 +137,7 @@ Deno.test("a second Ctrl-C while requests are in flight: exit 3 at once, the led
   const sinks = [sink];
   const dir = await caseDir();
   try {
-    const csv = `${dir}/movies.csv`;
-    await writeExport(csv, { rows: 500, seed: 8 });
-    const expected = await dryRunBodies(csv);
+    const { csv, expected } = await exportIn(dir, { rows: 500, seed: 8 });
     const extra = ["--csv-in", csv, "--url-out", `${sink.url}/movies`];
     const run = importer(dir, sink.port, extra);
     await waitUntil(() => sink.accepted().length >= 64, "64 rows stored");

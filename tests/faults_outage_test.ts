@@ -9,7 +9,7 @@ import {
   account,
   assertNoCrash,
   caseDir,
-  dryRunBodies,
+  exportIn,
   importer,
   readReport,
   restartSink,
@@ -92,9 +92,7 @@ Deno.test("the service answering 503 to everything for 2 s mid-run (--give-up 1s
   });
   const dir = await caseDir();
   try {
-    const csv = `${dir}/movies.csv`;
-    await writeExport(csv, { rows: 1000, seed: 27 });
-    const expected = await dryRunBodies(csv);
+    const { csv, expected } = await exportIn(dir, { rows: 1000, seed: 27 });
     const out = await importer(dir, sink.port, [
       "--csv-in",
       csv,
@@ -126,9 +124,7 @@ async function outage(downMs: number, giveUp: string) {
   const sinks = [first];
   const dir = await caseDir();
   try {
-    const csv = `${dir}/movies.csv`;
-    await writeExport(csv, { rows: 2000, seed: 33 });
-    const expected = await dryRunBodies(csv);
+    const { csv, expected } = await exportIn(dir, { rows: 2000, seed: 33 });
     const extra = [
       "--csv-in",
       csv,

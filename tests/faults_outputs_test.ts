@@ -25,20 +25,12 @@ import {
   storedBodies,
   writeExport,
 } from "./_faults.ts";
+import { tmpfsMissing } from "./_disk.ts";
 
-/** Whether a tmpfs can be mounted here (root or CAP_SYS_ADMIN), probed once. */
-const MOUNT = await (async () => {
-  const dir = await caseDir();
-  const disk = await smallDisk(`${dir}/probe`, 64 * 1024);
-  if (disk.mounted) await disk.unmount();
-  await Deno.remove(dir, { recursive: true });
-  return disk.mounted ? null : disk.reason;
-})();
-if (MOUNT !== null) {
-  console.log(
-    `SKIPPED the tmpfs cases (a disk filling up mid-run): ${MOUNT}; the /dev/full cases still run`,
-  );
-}
+/** Why a tmpfs cannot be mounted here (the tmpfs cases are skipped; the /dev/full ones still run), or null. */
+const MOUNT = await tmpfsMissing(
+  "faults_outputs_test (the tmpfs cases; the /dev/full cases still run)",
+);
 
 const posts = (sink: Sink) =>
   Object.values(sink.counters().post).reduce((a, b) => a + b, 0);

@@ -13,6 +13,7 @@ import {
   openLedger,
   scanRuns,
 } from "../lib/importer/ledger.ts";
+import { fill, smallDisk, tmpfsMissing } from "./_disk.ts";
 
 const URL_A = "http://localhost:9009/movies";
 const URL_B = "http://localhost:9009/films";
@@ -502,70 +503,17 @@ Deno.test("ledger: thousands of keys recorded in one turn all arrive, in order",
 
 // --- A failing disk: a 64 KiB tmpfs, filled up. ---------------------------
 
-async function mountTmpfs(dir: string): Promise<string | null> {
-  try {
-    const { success, stderr } = await new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    return success
-      ? null
-      : new TextDecoder().decode(stderr).trim() || "mount failed";
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-async function umount(dir: string): Promise<void> {
-  await new Deno.Command("umount", {
-    args: [dir],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-}
-
-/** Why a tmpfs cannot be mounted here (not root, no mount), or null. */
-const noTmpfs = await (async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ledger_tmpfs_probe_" });
-  const why = await mountTmpfs(dir);
-  if (why === null) await umount(dir);
-  await Deno.remove(dir);
-  return why;
-})();
-if (noTmpfs !== null) {
-  console.log(
-    `ledger_test: skipping the full-disk test: cannot mount a tmpfs (${noTmpfs})`,
-  );
-}
-
-/** Fills the file system holding `dir`. */
-function fill(dir: string): void {
-  const file = Deno.openSync(join(dir, "filler"), {
-    write: true,
-    create: true,
-  });
-  const chunk = new Uint8Array(4096);
-  try {
-    while (true) file.writeSync(chunk);
-  } catch (error) {
-    assert.ok(
-      error instanceof Error && /space/i.test(error.message),
-      String(error),
-    );
-  } finally {
-    file.close();
-  }
-}
+const noTmpfs = await tmpfsMissing("ledger_test");
 
 Deno.test({
   name:
     "ledger: a failed write is told once through onError with the path, and never throws",
   ignore: noTmpfs !== null,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "ledger_full_" });
-    const mounted = (await mountTmpfs(dir)) === null;
-    assert.ok(mounted);
+    const root = await Deno.makeTempDir({ prefix: "ledger_full_" });
+    const disk = await smallDisk(`${root}/disk`, 64 * 1024);
+    assert.ok(disk.mounted);
+    const dir = disk.path;
     const unhandled: unknown[] = [];
     const onUnhandled = (e: PromiseRejectionEvent) => {
       e.preventDefault();
@@ -580,7 +528,7 @@ Deno.test({
         syncEveryMs: 1,
         onError: (m) => errors.push(m),
       });
-      fill(dir);
+      await fill(dir, 0);
       // More than the page the file already has: the write must fail.
       for (let i = 0; i < 1000; i++) ledger.record(key(i));
       await new Promise((r) => setTimeout(r, 0));
@@ -596,8 +544,8 @@ Deno.test({
       assert.deepEqual(unhandled, []);
     } finally {
       globalThis.removeEventListener("unhandledrejection", onUnhandled);
-      await umount(dir);
-      await Deno.remove(dir, { recursive: true });
+      await disk.unmount();
+      await Deno.remove(root, { recursive: true });
     }
   },
 });

@@ -101,6 +101,21 @@ function rawServer(action: (n: number) => "201" | "close" | "hang") {
   };
 }
 
+/** One attempt against a fresh {@link rawServer}; both closed after. */
+async function postToRaw(
+  action: (n: number) => "201" | "close" | "hang",
+  options: { timeoutMs?: number } = {},
+) {
+  const raw = rawServer(action);
+  const poster = createPoster({ url: raw.url, ...options });
+  try {
+    return { attempt: await post(poster), raw };
+  } finally {
+    await poster.close();
+    await raw.close();
+  }
+}
+
 /** A port nothing listens on. */
 function freePort(): number {
   const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
@@ -214,15 +229,7 @@ Deno.test("post: connection refused is network/refused, not sent", async () => {
 });
 
 Deno.test("post: a connection closed after the request was read is a sent failure, and the request is not sent again", async () => {
-  const raw = rawServer(() => "close");
-  const poster = createPoster({ url: raw.url });
-  let attempt: Attempt;
-  try {
-    attempt = await post(poster);
-  } finally {
-    await poster.close();
-    await raw.close();
-  }
+  const { attempt, raw } = await postToRaw(() => "close");
   assert.ok(attempt.kind === "network", JSON.stringify(attempt));
   assert.equal(attempt.error, "reset");
   assert.equal(attempt.sent, true);
@@ -281,15 +288,7 @@ Deno.test("post (contrast, why undici): Deno's fetch sends the POST again when a
 });
 
 Deno.test("post: a service that never answers is a timeout, sent", async () => {
-  const raw = rawServer(() => "hang");
-  const poster = createPoster({ url: raw.url, timeoutMs: 200 });
-  let attempt: Attempt;
-  try {
-    attempt = await post(poster);
-  } finally {
-    await poster.close();
-    await raw.close();
-  }
+  const { attempt, raw } = await postToRaw(() => "hang", { timeoutMs: 200 });
   assert.ok(attempt.kind === "network", JSON.stringify(attempt));
   assert.equal(attempt.error, "timeout");
   assert.equal(attempt.sent, true);

@@ -8,6 +8,7 @@ import {
   openRejects,
   rejectsColumns,
 } from "../lib/importer/rejects.ts";
+import { fill, smallDisk, tmpfsMissing } from "./_disk.ts";
 
 const parse = (text: string, delimiter = ";", newline: "\n" | "\r\n" = "\n") =>
   Papa.parse<string[]>(text.slice(0, -newline.length), { delimiter, newline })
@@ -152,49 +153,17 @@ Deno.test("rejectsColumns: the input's header, in its order and spelling, less a
 
 // --- A failing disk: a 64 KiB tmpfs, filled up. ---------------------------
 
-async function mountTmpfs(dir: string): Promise<string | null> {
-  try {
-    const { success, stderr } = await new Deno.Command("mount", {
-      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    return success
-      ? null
-      : new TextDecoder().decode(stderr).trim() || "mount failed";
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
-async function umount(dir: string): Promise<void> {
-  await new Deno.Command("umount", {
-    args: [dir],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-}
-
-const noTmpfs = await (async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rejects_tmpfs_probe_" });
-  const why = await mountTmpfs(dir);
-  if (why === null) await umount(dir);
-  await Deno.remove(dir);
-  return why;
-})();
-if (noTmpfs !== null) {
-  console.log(
-    `rejects_test: skipping the full-disk test: cannot mount a tmpfs (${noTmpfs})`,
-  );
-}
+const noTmpfs = await tmpfsMissing("rejects_test");
 
 Deno.test({
   name:
     "rejects file: a failed write is told once through onError, and never throws",
   ignore: noTmpfs !== null,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "rejects_full_" });
-    assert.equal(await mountTmpfs(dir), null);
+    const root = await Deno.makeTempDir({ prefix: "rejects_full_" });
+    const disk = await smallDisk(`${root}/disk`, 64 * 1024);
+    assert.ok(disk.mounted);
+    const dir = disk.path;
     try {
       const errors: string[] = [];
       const path = join(dir, "rejects.csv");
@@ -202,17 +171,7 @@ Deno.test({
         columns: ["year", "title"],
         onError: (m) => errors.push(m),
       });
-      const filler = Deno.openSync(join(dir, "filler"), {
-        write: true,
-        create: true,
-      });
-      try {
-        while (true) filler.writeSync(new Uint8Array(4096));
-      } catch {
-        /* full */
-      } finally {
-        filler.close();
-      }
+      await fill(dir, 0);
       for (let line = 2; line < 10_000; line++) {
         rejects.add(line, "a reason", ["1800", "a title of some length"]);
       }
@@ -227,8 +186,8 @@ Deno.test({
       assert.equal(rejects.error, errors[0]);
       assert.equal(rejects.count, 9998);
     } finally {
-      await umount(dir);
-      await Deno.remove(dir, { recursive: true });
+      await disk.unmount();
+      await Deno.remove(root, { recursive: true });
     }
   },
 });
